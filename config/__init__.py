@@ -1,0 +1,31 @@
+"""Settings, one module per environment; environment variables override (see ``load``)."""
+import os
+
+ENVIRONMENTS = ("development", "testing", "production")
+
+# Settings that may come from the environment, and how to read them.
+ENV_OVERRIDES = {
+    "SECRET_KEY": str,
+    "DATABASE_URL": str,
+    "REDIS_URL": str,
+    "PII_KEY": str,
+    "RATELIMIT_STORAGE_URI": str,
+    "TOKEN_MAX_AGE": int,
+    "JOBS_INLINE": lambda v: v.lower() in ("1", "true", "yes"),
+}
+
+
+def load(name=None):
+    """Return the settings of environment ``name`` (default ``UNION_SAAS_ENV`` or development)."""
+    import importlib
+
+    name = name or os.environ.get("UNION_SAAS_ENV") or "development"
+    if name not in ENVIRONMENTS:
+        raise RuntimeError(f"unknown environment {name!r}; choose one of {', '.join(ENVIRONMENTS)}")
+    module = importlib.import_module(f"config.{name}")
+    settings = {k: getattr(module, k) for k in dir(module) if k.isupper()}
+    for key, parse in ENV_OVERRIDES.items():
+        if os.environ.get(key):
+            settings[key] = parse(os.environ[key])
+    settings["ENV_NAME"] = name
+    return settings

@@ -1,0 +1,8 @@
+"""gunicorn behind a proxy: SECRET_KEY and DATABASE_URL must come from the environment."""
+from config.base import *  # noqa: F401,F403
+
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_SECURE = True
+PREFERRED_URL_SCHEME = "https"
+# Rate-limit counters must be shared by every worker process.
+RATELIMIT_STORAGE_URI = None  # default: REDIS_URL

@@ -1,0 +1,9 @@
+"""pytest: SQLite in memory unless TEST_DATABASE_URL is set, fast password hash."""
+from config.base import *  # noqa: F401,F403
+
+TESTING = True
+SECRET_KEY = "testing-only-not-secret"
+PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+WTF_CSRF_ENABLED = False
+JOBS_INLINE = True
+RATELIMIT_STORAGE_URI = "memory://"

@@ -1,0 +1,1 @@
+"""The one policy engine: who may do what at which tenant (DESIGN.md, ideas 2 and 4)."""

@@ -1,0 +1,162 @@
+"""``can``, ``filter`` and ``explain``: the only questions the code asks about permissions.
+
+A user's live grants are loaded in one query (once per request, cached on ``flask.g``); a check is
+then pure in-memory matching of the tenant's ancestor paths (parsed from its path) against the
+paths of the grants, whatever the size of the tree.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context
+
+from union_saas.access.models import Grant
+from union_saas.core.db import utcnow
+from union_saas.tenancy.models import Tenant, ancestor_paths, subtree_clause
+
+
+@dataclass(frozen=True)
+class GrantRef:
+    """What a check needs to know of a grant (no ORM object, no lazy loads)."""
+
+    id: int
+    role: str
+    tenant_id: int
+    tenant_path: str
+    root_id: int
+    granted_by_id: int | None
+    created_at: datetime
+
+
+class Subject:
+    """A user's live grants, indexed by the path of the tenant each was given at."""
+
+    def __init__(self, user, grants, policy):
+        self.user = user
+        self.grants = grants
+        self.is_operator = bool(getattr(user, "is_operator", False))
+        self._by_path = defaultdict(set)
+        for grant in grants:
+            role = policy.role(grant.role)
+            if role is not None:  # a role since removed from policies/ gives nothing
+                self._by_path[grant.tenant_path] |= role.permissions
+
+    def permissions_at(self, path: str) -> frozenset:
+        held = set()
+        for prefix in ancestor_paths(path):
+            held |= self._by_path.get(prefix, set())
+        return frozenset(held)
+
+    def can(self, permission: str, path: str) -> bool:
+        return any(permission in self._by_path.get(prefix, ()) for prefix in ancestor_paths(path))
+
+    def manages(self, path: str) -> bool:
+        """Holds any grant at ``path`` or above it: may see the tenant's management pages."""
+        return any(prefix in self._by_path for prefix in ancestor_paths(path))
+
+    def scopes(self, permission: str) -> list[str]:
+        """The paths under which ``permission`` is held, none inside another."""
+        paths = sorted(p for p, perms in self._by_path.items() if permission in perms)
+        minimal = []
+        for path in paths:
+            if not minimal or not path.startswith(minimal[-1]):
+                minimal.append(path)
+        return minimal
+
+    def managed_roots(self) -> list[str]:
+        paths = sorted(self._by_path)
+        minimal = []
+        for path in paths:
+            if not minimal or not path.startswith(minimal[-1]):
+                minimal.append(path)
+        return minimal
+
+
+def policy():
+    return current_app.extensions["union_saas.policy"]
+
+
+def check_permission_name(permission):
+    if permission not in policy().permissions:
+        raise ValueError(f"unknown permission {permission!r}: declare it in policies/")
+
+
+def live_grants_stmt(user_id):
+    now = utcnow()
+    return (
+        sa.select(Grant.id, Grant.role, Grant.tenant_id, Tenant.path, Tenant.root_id, Grant.granted_by_id,
+                  Grant.created_at)
+        .join(Tenant, Tenant.id == Grant.tenant_id)
+        .where(Grant.user_id == user_id, Grant.revoked_at.is_(None),
+               sa.or_(Grant.expires_at.is_(None), Grant.expires_at > now))
+        .order_by(Tenant.depth, Grant.id)
+    )
+
+
+def load_subject(session, user) -> Subject:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return Subject(None, [], policy())
+    grants = [GrantRef(*row) for row in session.execute(live_grants_stmt(user.id))]
+    return Subject(user, grants, policy())
+
+
+def subject(user) -> Subject:
+    """The user's subject, loaded once per request."""
+    from union_saas.extensions import db
+
+    if not has_app_context():
+        raise RuntimeError("the access engine needs an app context")
+    cache = g.setdefault("access_subjects", {})
+    key = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    if key not in cache:
+        cache[key] = load_subject(db.session, user)
+    return cache[key]
+
+
+def forget(user=None):
+    """Drop cached subjects after grants change in this request."""
+    if has_app_context():
+        g.pop("access_subjects", None)
+
+
+def can(user, permission: str, tenant) -> bool:
+    check_permission_name(permission)
+    return subject(user).can(permission, tenant.path)
+
+
+def manages(user, tenant) -> bool:
+    return subject(user).manages(tenant.path)
+
+
+def permissions_at(user, tenant) -> frozenset:
+    return subject(user).permissions_at(tenant.path)
+
+
+def filter(stmt, user, permission: str, path_column=Tenant.path):  # noqa: A001 - the engine's SQL twin of can()
+    """Restrict ``stmt`` to rows whose tenant path lies where ``user`` holds ``permission``."""
+    check_permission_name(permission)
+    scopes = subject(user).scopes(permission)
+    if not scopes:
+        return stmt.where(sa.false())
+    return stmt.where(sa.or_(*(subtree_clause(path_column, path) for path in scopes)))
+
+
+def managed_filter(stmt, user, path_column=Tenant.path):
+    """Restrict ``stmt`` to tenants the user manages (holds any grant at or above)."""
+    scopes = subject(user).managed_roots()
+    if not scopes:
+        return stmt.where(sa.false())
+    return stmt.where(sa.or_(*(subtree_clause(path_column, path) for path in scopes)))
+
+
+def explain(session, user, permission: str, tenant):
+    """The grant that gives ``user`` ``permission`` at ``tenant``: the nearest one, or None."""
+    check_permission_name(permission)
+    subj = load_subject(session, user)
+    chain = ancestor_paths(tenant.path)
+    candidates = [gr for gr in subj.grants if gr.tenant_path in chain
+                  and (role := policy().role(gr.role)) is not None and permission in role.permissions]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda gr: (len(gr.tenant_path), -gr.id))

@@ -1,0 +1,73 @@
+"""Sign-in, registration, sign-out, language, the account page."""
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from union_saas.access.guards import public, signed_in
+from union_saas.access.services import user_grants
+from union_saas.accounts import auth, services
+from union_saas.core.errors import DomainError
+from union_saas.core.i18n import LOCALE_COOKIE
+from union_saas.core.web import safe_next
+from union_saas.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__, template_folder="templates")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(auth.failure_limit, key_func=auth.attempt_key, methods=["POST"], deduct_when=auth.failed)
+@limiter.limit(auth.address_failure_limit, methods=["POST"], deduct_when=auth.failed, scope="login-address")
+@public
+def login():
+    values, error = {"username": request.values.get("username", "")}, None
+    if request.method == "POST":
+        user = services.authenticate(db.session, request.form.get("username"), request.form.get("password"))
+        if user is not None:
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(safe_next(request.args.get("next")))
+        error = _("Wrong username or password.")
+        return render_template("accounts/login.html", values=values, error=error), 401
+    return render_template("accounts/login.html", values=values, error=error)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@public
+def register():
+    values = {k: request.form.get(k, "") for k in ("username", "display_name", "phone")}
+    errors, detail = {}, None
+    if request.method == "POST":
+        try:
+            user = services.register(db.session, username=values["username"], password=request.form.get("password", ""),
+                                     display_name=values["display_name"] or values["username"],
+                                     phone=values["phone"] or None,
+                                     hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+        except DomainError as error:
+            db.session.rollback()
+            errors, detail = error.errors, error.detail
+            return render_template("accounts/register.html", values=values, errors=errors, detail=detail), error.status
+        login_user(user)
+        flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
+        return redirect(safe_next(request.args.get("next")))
+    return render_template("accounts/register.html", values=values, errors=errors, detail=detail)
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    logout_user()
+    return redirect(url_for("tenancy.home"))
+
+
+@bp.route("/lang/<code>")
+@public
+def set_language(code):
+    response = redirect(safe_next(request.args.get("next")))
+    if code in current_app.config["LANGUAGES"]:
+        response.set_cookie(LOCALE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/account")
+@signed_in
+def account():
+    return render_template("accounts/account.html", grants=user_grants(db.session, current_user))

@@ -1,0 +1,101 @@
+"""Commands people type: ``flask users ...``, ``flask tenants ...``, ``flask jobs worker``, ``flask demo ...``."""
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+import yaml
+from flask import current_app
+from flask.cli import AppGroup
+
+from union_saas.extensions import db
+
+users = AppGroup("users", help="Accounts.")
+tenants = AppGroup("tenants", help="The tenant tree.")
+jobs_cli = AppGroup("jobs", help="Background jobs.")
+demo = AppGroup("demo", help="Demo data.")
+
+
+def register(app):
+    for group in (users, tenants, jobs_cli, demo):
+        app.cli.add_command(group)
+
+
+@users.command("create-operator")
+@click.argument("username")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "display_name", default=None, help="Name shown to others.")
+def create_operator(username, password, display_name):
+    """Create a platform operator (or make an existing user one)."""
+    from union_saas.accounts.models import User
+    from union_saas.accounts.services import normalise_username, register
+    from union_saas.core.errors import DomainError
+
+    user = db.session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+    try:
+        if user is None:
+            user = register(db.session, username=username, password=password, display_name=display_name or username,
+                            hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    except DomainError as error:
+        raise click.ClickException(f"{error.detail or ''} {json.dumps(error.errors, ensure_ascii=False)}") from None
+    user.is_operator = True
+    db.session.commit()
+    click.echo(f"{user.username} is a platform operator.")
+
+
+@tenants.command("load")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--under", default=None, help="Slug of an existing tenant: the file lists its sub-unions.")
+def load(file, under):
+    """Load a tenant tree from a YAML file (tenants/*.yaml); loading it again changes nothing."""
+    from union_saas.core.errors import DomainError
+    from union_saas.tenancy import services
+
+    data = yaml.safe_load(file.read_text(encoding="utf-8"))
+    parent = services.get_by_slug(db.session, under) if under else None
+    with click.progressbar(length=100, label="tenants") as bar:
+        last = [0]
+
+        def progress(done, total):
+            percent = int(done * 100 / max(total, 1))
+            bar.update(percent - last[0])
+            last[0] = percent
+
+        try:
+            result = services.import_tree(db.session, None, data, under=parent, progress=progress)
+        except DomainError as error:
+            db.session.rollback()
+            raise click.ClickException(f"{error.detail} {json.dumps(error.errors, ensure_ascii=False)}") from None
+        bar.update(100 - last[0])
+    db.session.commit()
+    click.echo(f"{result['root']}: {result['created']} created, {result['updated']} updated.")
+
+
+@tenants.command("export")
+@click.argument("slug")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-")
+def export(slug, output):
+    """Write the subtree at SLUG as YAML, the shape ``tenants load`` reads."""
+    from union_saas.tenancy import services
+
+    tree = services.export_tree(db.session, services.get_by_slug(db.session, slug))
+    yaml.safe_dump(tree, output, allow_unicode=True, sort_keys=False)
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+def worker(burst):
+    """Work the RQ queues."""
+    from union_saas.core.jobs import run_worker
+
+    run_worker(burst=burst)
+
+
+@demo.command("ensure")
+def ensure():
+    """On first start: load the demo district and create the demo accounts; print them."""
+    from union_saas.demo import ensure_demo
+
+    for line in ensure_demo(db.session, current_app):
+        click.echo(line)
+    db.session.commit()

@@ -1,0 +1,55 @@
+"""flask-smorest wired to our conventions: problem+json errors, 422 on bad JSON, page schemas."""
+import marshmallow as ma
+from flask_smorest import Api as _Api
+from flask_smorest import Blueprint as _Blueprint
+from flask_smorest.spec import prepare_response
+from webargs.flaskparser import FlaskParser
+
+import http
+
+PROBLEM = "application/problem+json"
+
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details."""
+
+    type = ma.fields.String()
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Raw(),
+                            metadata={"description": "field -> list of messages"})
+
+
+class Parser(FlaskParser):
+    """Malformed JSON is a 422 with a message, like any other bad input."""
+
+    DEFAULT_VALIDATION_STATUS = 422
+
+    def _handle_invalid_json_error(self, error, req, *args, **kwargs):
+        from flask_babel import gettext as _
+        from flask_smorest import abort
+
+        abort(422, errors={"json": [_("The body is not valid JSON.")]})
+
+
+class Blueprint(_Blueprint):
+    ARGUMENTS_PARSER = Parser()
+
+
+class Api(_Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """Errors are rendered by ``core.errors`` for pages and API alike."""
+
+    def _register_responses(self):
+        for status in http.HTTPStatus:
+            response = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM)
+            self.spec.components.response(status.name, response, lazy=True)
+        response = {"description": "Problem details", "schema": self.ERROR_SCHEMA}
+        prepare_response(response, self.spec, PROBLEM)
+        self.spec.components.response("DEFAULT_ERROR", response, lazy=True)

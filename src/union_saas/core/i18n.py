@@ -1,0 +1,15 @@
+"""Locale from the user's choice (cookie), else Accept-Language; Simplified Chinese by default."""
+from flask import current_app, request
+
+LOCALE_COOKIE = "locale"
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
+    if chosen in languages:
+        return chosen
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}

@@ -1,0 +1,179 @@
+"""Background jobs: RQ on Redis, with their status and progress kept in the database.
+
+A job is a plain function decorated with ``@job("queue")`` that takes a ``JobRecord`` first, then ids
+only; it reloads what it needs and asks ``access`` again, since permissions may have changed since it
+was queued. ``submit`` records the job in the caller's transaction; it is handed to RQ once that
+transaction commits (or run inline when configured, or when no Redis answers in development).
+"""
+import importlib
+import logging
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context, has_request_context
+from sqlalchemy.orm import Mapped, mapped_column
+
+from union_saas.core.db import Base, created_at_column, utcnow
+
+log = logging.getLogger(__name__)
+
+QUEUES = ("default", "imports", "fanout")
+STATUSES = ("queued", "started", "finished", "failed")
+
+
+class JobRecord(Base):
+    __tablename__ = "job_record"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    queue: Mapped[str] = mapped_column(sa.String(32), default="default")
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenant.id"))
+    status: Mapped[str] = mapped_column(sa.String(16), default="queued")
+    progress: Mapped[int] = mapped_column(default=0)
+    args: Mapped[list] = mapped_column(sa.JSON, default=list)
+    result: Mapped[dict | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = created_at_column()
+    finished_at: Mapped[datetime | None]
+
+    def set_progress(self, session, done, total):
+        """Record progress (0-100) and commit it so that the page's bar moves."""
+        percent = 100 if not total else min(99, int(done * 100 / total))
+        if percent != self.progress:
+            self.progress = percent
+            session.commit()
+
+
+_registry = {}
+
+
+def job(queue="default"):
+    """Declare a job function; ``fn.name`` is what the record stores."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def decorate(fn):
+        fn.job_name = f"{fn.__module__}:{fn.__qualname__}"
+        fn.job_queue = queue
+        _registry[fn.job_name] = fn
+        return fn
+
+    return decorate
+
+
+def submit(session, fn, *args, owner=None, tenant=None):
+    """Record a job in this transaction; it runs once the transaction commits."""
+    record = JobRecord(kind=fn.job_name, queue=fn.job_queue, args=list(args),
+                       owner_id=getattr(owner, "id", owner), tenant_id=getattr(tenant, "id", tenant))
+    session.add(record)
+    session.flush()
+    g.setdefault("pending_jobs", []).append(record.id)
+    return record
+
+
+def dispatch_pending():
+    """Hand the jobs recorded by this request to RQ, or run them here."""
+    pending = g.pop("pending_jobs", [])
+    for job_id in pending:
+        queue = get_queue_for(job_id)
+        if queue is None:
+            execute(job_id)
+        else:
+            queue.enqueue("union_saas.core.jobs.execute", job_id, job_id=job_id, job_timeout=3600)
+
+
+def _function(kind):
+    if kind not in _registry:
+        module, _, _ = kind.partition(":")
+        importlib.import_module(module)
+    return _registry[kind]
+
+
+def execute(job_id):
+    """Run one recorded job (in a worker, or inline), keeping its record up to date."""
+    if not has_app_context():
+        from union_saas import create_app
+
+        with create_app().app_context():
+            return execute(job_id)
+    from union_saas.extensions import db
+
+    try:
+        return _execute(job_id)
+    finally:
+        if not has_request_context():
+            db.session.remove()
+
+
+def _execute(job_id):
+    from union_saas.extensions import db
+
+    session = db.session
+    record = session.get(JobRecord, job_id)
+    if record is None or record.status in ("finished", "failed"):
+        return None
+    record.status = "started"
+    session.commit()
+    try:
+        result = _function(record.kind)(record, *record.args)
+    except Exception as error:  # noqa: BLE001 - a job's failure is recorded, not raised at the worker
+        session.rollback()
+        record = session.get(JobRecord, job_id)
+        record.status = "failed"
+        record.error = getattr(error, "detail", None) or error.__class__.__name__
+        record.finished_at = utcnow()
+        session.commit()
+        log.exception("job %s (%s) failed", job_id, record.kind)
+        return None
+    record.status, record.progress, record.result, record.finished_at = "finished", 100, result, utcnow()
+    session.commit()
+    return result
+
+
+def redis_connection():
+    """The Redis connection, or None when jobs run inline."""
+    app = current_app
+    if app.config.get("JOBS_INLINE"):
+        return None
+    state = app.extensions.setdefault("union_saas.jobs", {})
+    if "redis" not in state:
+        from redis import Redis
+        from redis.exceptions import RedisError
+
+        connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1)
+        try:
+            connection.ping()
+        except RedisError:
+            if not app.config.get("JOBS_INLINE_FALLBACK"):
+                raise
+            app.logger.warning("no Redis answers at %s: jobs run inline, in the request", app.config["REDIS_URL"])
+            connection = None
+        state["redis"] = connection
+    return state["redis"]
+
+
+def get_queue(name="default"):
+    from rq import Queue
+
+    connection = redis_connection()
+    return None if connection is None else Queue(name, connection=connection)
+
+
+def get_queue_for(job_id):
+    from union_saas.extensions import db
+
+    record = db.session.get(JobRecord, job_id)
+    return get_queue(record.queue)
+
+
+def run_worker(burst=False):
+    """Work the queues (``make worker``, ``flask jobs worker``)."""
+    from rq import SimpleWorker
+
+    connection = redis_connection()
+    if connection is None:
+        raise RuntimeError("no Redis: set REDIS_URL to a running Redis to start a worker")
+    # SimpleWorker runs jobs in this process, inside the app context the CLI command opened.
+    return SimpleWorker([get_queue(name) for name in QUEUES], connection=connection).work(burst=burst)

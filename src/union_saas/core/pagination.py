@@ -1,0 +1,53 @@
+"""Pages of results: ``?page=1&per_page=50`` (max 200) -> ``{items, page, per_page, total}``."""
+from dataclasses import dataclass
+
+import marshmallow as ma
+import sqlalchemy as sa
+
+MAX_PER_PAGE = 200
+
+
+class PageArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def paginate(session, stmt, page=1, per_page=50, *, scalars=True) -> Page:
+    """Two queries whatever the size: a count and one page of rows."""
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
+    items = list(rows.scalars() if scalars else rows)
+    return Page(items, page, per_page, total)
+
+
+_page_schemas = {}
+
+
+def page_schema(item_schema):
+    """A schema for a page of ``item_schema`` (one class per item schema, for OpenAPI)."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    if name not in _page_schemas:
+        _page_schemas[name] = type(name, (ma.Schema,), {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "page": ma.fields.Integer(required=True),
+            "per_page": ma.fields.Integer(required=True),
+            "total": ma.fields.Integer(required=True),
+        })
+    return _page_schemas[name]

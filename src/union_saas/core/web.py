@@ -1,0 +1,52 @@
+"""Request plumbing: one commit per request, safe redirects, and the startup check that every
+management and API route declares who may call it."""
+from urllib.parse import urlsplit
+
+from flask import request, url_for
+
+GUARDED_PREFIXES = ("/manage", "/api/v1", "/admin")
+# Routes that need no declaration: OpenAPI document, static files.
+EXEMPT_ENDPOINTS = {"static", "api-docs.openapi_json"}
+
+
+def commit_on_success(response):
+    """Commit once when the request succeeded; otherwise the error handler already rolled back."""
+    from union_saas.core import jobs
+    from union_saas.core.errors import problem
+    from union_saas.extensions import db
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    if response.status_code >= 400:
+        db.session.rollback()
+        return response
+    try:
+        db.session.commit()
+    except (IntegrityError, OperationalError):
+        db.session.rollback()
+        return problem(409, "The change conflicts with another one made at the same time; try again.")
+    jobs.dispatch_pending()
+    return response
+
+
+def safe_next(target, default="tenancy.home"):
+    """Follow ``next`` only when it is a path on this site, after normalising."""
+    if target:
+        # Browsers ignore tabs and newlines and read a backslash as a slash: so do we, before checking.
+        target = "".join(ch for ch in target if ch >= " " and ch != "\x7f").replace("\\", "/").strip()
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for(default)
+
+
+def check_routes_declare_access(app):
+    """Stop the app if a guarded route says neither which permission it needs nor that it is open."""
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(GUARDED_PREFIXES) or rule.endpoint in EXEMPT_ENDPOINTS:
+            continue
+        view = app.view_functions[rule.endpoint]
+        if not getattr(view, "access", None):
+            missing.append(f"{rule.rule} ({rule.endpoint})")
+    if missing:
+        raise RuntimeError("routes without an access declaration: " + ", ".join(sorted(missing)))

@@ -1,0 +1,1 @@
+"""The tenant tree: federations (roots) and every union below them, at any depth."""

@@ -1,0 +1,128 @@
+"""Tenants API (API.md, Tenants)."""
+import yaml
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from union_saas.access.guards import operator_only, require_visible, signed_in, tenant_view
+from union_saas.accounts.services import get_by_username
+from union_saas.core import jobs
+from union_saas.core.api import Blueprint
+from union_saas.core.errors import ValidationFailed
+from union_saas.core.pagination import PageArgs, paginate, page_schema
+from union_saas.extensions import db
+from union_saas.tenancy import schemas, services, tasks
+
+blp = Blueprint("tenancy_api", __name__, url_prefix="/api/v1", description="The tenant tree")
+
+MAX_TREE_FILE = 8 * 1024 * 1024
+
+
+def doc(tenant):
+    ancestors = {t.id: t.slug for t in services.ancestors(db.session, tenant)}
+    return schemas.tenant_doc(tenant, ancestors)
+
+
+@blp.route("/tenants/<slug>", methods=["GET"])
+@blp.response(200, schemas.TenantSchema)
+@blp.alt_response(404, description="No such tenant, or not visible to the caller")
+@signed_in
+def get_tenant(slug):
+    return doc(require_visible(services.get_by_slug(db.session, slug)))
+
+
+@blp.route("/tenants/<slug>/children", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_schema(schemas.TenantSchema))
+@signed_in
+def list_children(args, slug):
+    from union_saas.access import engine
+
+    tenant = require_visible(services.get_by_slug(db.session, slug))
+    stmt = services.children_stmt(tenant, include_archived=engine.manages(current_user, tenant))
+    page = paginate(db.session, stmt, args["page"], args["per_page"])
+    ancestors = {t.id: t.slug for t in services.ancestors(db.session, tenant)}
+    ancestors[tenant.id] = tenant.slug
+    return {"items": [schemas.tenant_doc(t, ancestors) for t in page.items], "page": page.page,
+            "per_page": page.per_page, "total": page.total}
+
+
+@blp.route("/tenants/<slug>/children", methods=["POST"])
+@blp.arguments(schemas.TenantCreateSchema)
+@blp.response(201, schemas.TenantSchema)
+@blp.alt_response(409, description="Slug taken")
+@tenant_view("tenant.create_child")
+def create_child(data, tenant):
+    return doc(services.create_child(db.session, current_user, tenant, **data))
+
+
+@blp.route("/tenants/<slug>", methods=["PATCH"])
+@blp.arguments(schemas.TenantPatchSchema)
+@blp.response(200, schemas.TenantSchema)
+@blp.alt_response(409, description="Cannot archive a union with active sub-unions")
+@tenant_view("tenant.edit")
+def patch_tenant(data, tenant):
+    return doc(services.update(db.session, current_user, tenant, data))
+
+
+@blp.route("/tenants/<slug>/move", methods=["POST"])
+@blp.arguments(schemas.MoveSchema)
+@blp.response(200, schemas.TenantSchema)
+@blp.alt_response(409, description="Into its own subtree, or across federations")
+@tenant_view("tenant.edit")
+def move_tenant(data, tenant):
+    new_parent = move_target(data["parent"])
+    return doc(services.move(db.session, current_user, tenant, new_parent))
+
+
+def move_target(slug):
+    """The new parent: 422 unless the caller may create sub-unions there (it may not exist for them)."""
+    from union_saas.access import engine
+
+    try:
+        parent = services.get_by_slug(db.session, slug)
+    except Exception:  # noqa: BLE001 - unknown and invisible answer the same
+        parent = None
+    if parent is None or not engine.can(current_user, "tenant.create_child", parent):
+        raise ValidationFailed(errors={"parent": [_("No union you may add sub-unions to has this address.")]})
+    return parent
+
+
+@blp.route("/tenants/<slug>/children/import", methods=["POST"])
+@blp.arguments(schemas.ImportFileSchema, location="files")
+@blp.response(202, schemas.JobAcceptedSchema)
+@tenant_view("tenant.create_child")
+def import_children(files, tenant):
+    data = read_tree_file(files["file"])
+    record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
+    return {"job": record.id}
+
+
+def read_tree_file(storage):
+    """Parse an uploaded YAML tree; size-capped, safe loader, errors as 422."""
+    raw = storage.read(MAX_TREE_FILE + 1)
+    if len(raw) > MAX_TREE_FILE:
+        raise ValidationFailed(errors={"file": [_("The file is larger than 8 MB.")]})
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        raise ValidationFailed(errors={"file": [_("Not a UTF-8 YAML file.")]}) from None
+    if not isinstance(data, (dict, list)):
+        raise ValidationFailed(errors={"file": [_("Expected a list of sub-unions, or a mapping with children.")]})
+    # Validate now, so that a bad file is refused in the request rather than in the job.
+    services.validate_subtree_data(data, under_slug="upload")
+    return data
+
+
+@blp.route("/admin/federations", methods=["POST"])
+@blp.arguments(schemas.FederationCreateSchema)
+@blp.response(201, schemas.TenantSchema)
+@blp.alt_response(404, description="No such admin user")
+@blp.alt_response(409, description="Slug taken")
+@operator_only
+def create_federation(data):
+    admin = get_by_username(db.session, data.pop("admin_username"))
+    tenant = services.create_federation(db.session, current_user, **data)
+    from union_saas.access.services import appoint_first_admin
+
+    appoint_first_admin(db.session, current_user, tenant, admin)
+    return doc(tenant)

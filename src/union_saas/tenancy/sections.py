@@ -1,0 +1,54 @@
+"""The public home of a tenant (``/t/<slug>``) is made of sections that domains contribute.
+
+A domain registers ``section(order, template)`` with a function ``(tenant, user) -> context or None``;
+the home page renders each section's template with its context, in order. None hides the section.
+Each section must do a bounded number of queries (the home page's query count is tested).
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    order: int
+    template: str
+    context: Callable
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def section(name, order, template):
+    def decorate(fn):
+        SECTIONS[name] = Section(name, order, template, fn)
+        return fn
+
+    return decorate
+
+
+def render_context(tenant, user):
+    """[(section, context)] of the sections that have something to show, in order."""
+    out = []
+    for sec in sorted(SECTIONS.values(), key=lambda s: s.order):
+        ctx = sec.context(tenant, user)
+        if ctx is not None:
+            out.append((sec, ctx))
+    return out
+
+
+@dataclass(frozen=True)
+class ManageTab:
+    endpoint: str
+    label: object  # a lazy string
+    permission: str
+    order: int
+
+
+MANAGE_TABS: list[ManageTab] = []
+
+
+def manage_tab(endpoint, label, permission, order):
+    """Add a tab to the navigation of every /manage/<slug> page (shown where ``permission`` is held)."""
+    MANAGE_TABS.append(ManageTab(endpoint, label, permission, order))
+    MANAGE_TABS.sort(key=lambda tab: tab.order)

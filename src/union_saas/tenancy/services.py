@@ -1,0 +1,308 @@
+"""Rules of the tenant tree. Functions take a session, flush, raise domain errors, never commit."""
+import re
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from union_saas.core.audit import record
+from union_saas.core.errors import Conflict, NotFound, ValidationFailed
+from union_saas.tenancy.models import KINDS, Tenant, segment, subtree_clause
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+BATCH = 1000
+
+
+def get_by_slug(session, slug) -> Tenant:
+    tenant = session.scalar(sa.select(Tenant).where(Tenant.slug == slug)) if slug else None
+    if tenant is None:
+        raise NotFound(_("No such union."))
+    return tenant
+
+
+def ancestors(session, tenant) -> list[Tenant]:
+    """The ancestors, root first, in one query (ids parsed from the path)."""
+    ids = tenant.ancestor_ids
+    if not ids:
+        return []
+    by_id = {t.id: t for t in session.scalars(sa.select(Tenant).where(Tenant.id.in_(ids)))}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def children_stmt(tenant, *, include_archived=False):
+    stmt = sa.select(Tenant).where(Tenant.parent_id == tenant.id).order_by(Tenant.name, Tenant.id)
+    if not include_archived:
+        stmt = stmt.where(Tenant.status == "active")
+    return stmt
+
+
+def children(session, tenant, *, include_archived=False, limit=None, offset=0):
+    stmt = children_stmt(tenant, include_archived=include_archived)
+    if limit:
+        stmt = stmt.limit(limit).offset(offset)
+    return list(session.scalars(stmt))
+
+
+def subtree(session, tenant):
+    return sa.select(Tenant).where(subtree_clause(Tenant.path, tenant.path))
+
+
+def search(session, root, text, limit=20):
+    """Active unions of a federation whose name or slug contains ``text``."""
+    like = f"%{text.strip()}%"
+    stmt = (sa.select(Tenant).where(Tenant.root_id == root.id, Tenant.status == "active",
+                                    sa.or_(Tenant.name.like(like), Tenant.slug.like(like)))
+            .order_by(Tenant.depth, Tenant.name).limit(limit))
+    return list(session.scalars(stmt))
+
+
+def check_slug(session, slug, field="slug"):
+    if not SLUG_RE.match(slug or ""):
+        raise ValidationFailed(errors={field: [_("Use 1 to 63 lowercase letters, digits and hyphens.")]})
+    if session.scalar(sa.select(Tenant.id).where(Tenant.slug == slug)):
+        raise Conflict(_("The address %(slug)s is taken.", slug=slug), errors={field: [_("Already taken.")]})
+
+
+def _insert(session, parent, *, slug, name, kind, **fields) -> Tenant:
+    tenant = Tenant(slug=slug, name=name, kind=kind, path=f"new:{slug}", parent_id=parent.id if parent else None,
+                    depth=parent.depth + 1 if parent else 0, **fields)
+    session.add(tenant)
+    session.flush()
+    tenant.path = (parent.path if parent else "/") + segment(tenant.id) + "/"
+    tenant.root_id = parent.root_id if parent else tenant.id
+    if parent is not None:
+        session.execute(sa.update(Tenant).where(Tenant.id == parent.id)
+                        .values(children_count=Tenant.children_count + 1))
+        session.expire(parent, ["children_count"])
+    session.flush()
+    return tenant
+
+
+def create_federation(session, actor, *, slug, name, **fields) -> Tenant:
+    check_slug(session, slug)
+    tenant = _insert(session, None, slug=slug, name=name, kind="federation", **fields)
+    record(session, action="tenant.create", actor=actor, tenant=tenant, target=slug,
+           detail={"name": name, "kind": "federation"})
+    return tenant
+
+
+def create_child(session, actor, parent, *, slug, name, kind, **fields) -> Tenant:
+    if kind not in KINDS or kind == "federation":
+        raise ValidationFailed(errors={"kind": [_("A sub-union cannot be a federation.")]})
+    if parent.status != "active":
+        raise Conflict(_("An archived union cannot take new sub-unions."))
+    check_slug(session, slug)
+    tenant = _insert(session, parent, slug=slug, name=name, kind=kind, **fields)
+    record(session, action="tenant.create", actor=actor, tenant=tenant, target=slug,
+           detail={"name": name, "kind": kind, "parent": parent.slug})
+    return tenant
+
+
+EDITABLE = ("name", "contact_name", "contact_phone", "contact_email", "address", "description")
+
+
+def update(session, actor, tenant, data) -> Tenant:
+    """Rename, edit contacts, archive or restore."""
+    changes = {}
+    for field in EDITABLE:
+        if field in data and data[field] != getattr(tenant, field):
+            changes[field] = [getattr(tenant, field), data[field]]
+            setattr(tenant, field, data[field])
+    status = data.get("status")
+    if status and status != tenant.status:
+        if status == "archived":
+            if tenant.is_root:
+                raise Conflict(_("A federation cannot be archived here; ask the platform operator."))
+            live = session.scalar(sa.select(sa.func.count()).where(Tenant.parent_id == tenant.id,
+                                                                   Tenant.status == "active"))
+            if live:
+                raise Conflict(_("Archive or move its %(n)d active sub-unions first.", n=live))
+        elif tenant.parent_id and session.get(Tenant, tenant.parent_id).status != "active":
+            raise Conflict(_("Restore the parent union first."))
+        changes["status"] = [tenant.status, status]
+        tenant.status = status
+    if changes:
+        session.flush()
+        action = {"archived": "tenant.archive", "active": "tenant.restore"}.get(status, "tenant.edit")
+        record(session, action=action, actor=actor, tenant=tenant, target=tenant.slug, detail=changes)
+    return tenant
+
+
+def move(session, actor, tenant, new_parent) -> Tenant:
+    """Move ``tenant`` and its subtree under ``new_parent``: paths rewritten in one UPDATE."""
+    if tenant.is_root:
+        raise Conflict(_("A federation cannot be moved."))
+    # Serialise structural changes inside one federation (two crossing moves could make a cycle).
+    session.execute(sa.select(Tenant.id).where(Tenant.id == tenant.root_id).with_for_update())
+    session.refresh(tenant)
+    session.refresh(new_parent)
+    if new_parent.root_id != tenant.root_id:
+        raise Conflict(_("A union cannot move to another federation."), errors={"parent": [_("Another federation.")]})
+    if new_parent.path.startswith(tenant.path):
+        raise Conflict(_("A union cannot move into its own subtree."),
+                       errors={"parent": [_("Inside the union being moved.")]})
+    if new_parent.id == tenant.parent_id:
+        return tenant
+    if new_parent.status != "active":
+        raise Conflict(_("An archived union cannot take new sub-unions."))
+    old_path, old_parent_id = tenant.path, tenant.parent_id
+    new_path = new_parent.path + segment(tenant.id) + "/"
+    delta = new_parent.depth + 1 - tenant.depth
+    detail = {"from": old_path, "to": new_path, "parent": new_parent.slug}
+    # Recorded at both places, so that the old and the new ancestors each see it.
+    record(session, action="tenant.move", actor=actor, tenant=tenant, target=tenant.slug, detail=detail)
+    session.flush()
+    session.execute(
+        sa.update(Tenant)
+        .where(subtree_clause(Tenant.path, old_path))
+        .values(path=sa.literal(new_path) + sa.func.substr(Tenant.path, len(old_path) + 1),
+                depth=Tenant.depth + delta,
+                parent_id=sa.case((Tenant.id == tenant.id, new_parent.id), else_=Tenant.parent_id))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(sa.update(Tenant).where(Tenant.id == old_parent_id)
+                    .values(children_count=Tenant.children_count - 1))
+    session.execute(sa.update(Tenant).where(Tenant.id == new_parent.id)
+                    .values(children_count=Tenant.children_count + 1))
+    session.expire_all()
+    record(session, action="tenant.move", actor=actor, tenant=tenant, target=tenant.slug, detail=detail)
+    return tenant
+
+
+# --- trees as data (tenants/*.yaml) ---------------------------------------------------------------
+
+def flatten_tree(node, parent_slug=None, errors=None, seen=None, where="root"):
+    """Validate a YAML tree and list its nodes parents first: [(parent_slug, fields)]."""
+    errors = [] if errors is None else errors
+    seen = set() if seen is None else seen
+    out = []
+    if not isinstance(node, dict):
+        errors.append(_("%(where)s: expected a mapping with slug, name and kind.", where=where))
+        return out, errors
+    slug, name, kind = node.get("slug"), node.get("name"), node.get("kind")
+    where = slug or where
+    if not isinstance(slug, str) or not SLUG_RE.match(slug):
+        errors.append(_("%(where)s: slug must be 1 to 63 lowercase letters, digits and hyphens.", where=where))
+    elif slug in seen:
+        errors.append(_("%(where)s: slug appears twice.", where=where))
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 120:
+        errors.append(_("%(where)s: name must be 1 to 120 characters.", where=where))
+    if kind not in KINDS or (kind == "federation") != (parent_slug is None):
+        errors.append(_("%(where)s: kind must be one of %(kinds)s (federation only at the top).",
+                        where=where, kinds=", ".join(KINDS)))
+    seen.add(slug)
+    fields = {k: node[k] for k in EDITABLE if k in node and k != "name"}
+    out.append((parent_slug, {"slug": slug, "name": (name or "").strip(), "kind": kind, **fields}))
+    kids = node.get("children") or []
+    if not isinstance(kids, list):
+        errors.append(_("%(where)s: children must be a list.", where=where))
+        kids = []
+    for child in kids:
+        sub, _errors = flatten_tree(child, slug, errors, seen, where)
+        out.extend(sub)
+    return out, errors
+
+
+def validate_subtree_data(data, under_slug):
+    """Check a list of sub-unions (or ``{children: [...]}``); return its nodes or raise 422."""
+    nodes, errors = [], []
+    kids = data.get("children") if isinstance(data, dict) else data
+    seen = {under_slug}
+    if not isinstance(kids, list) or not kids:
+        errors.append(_("Expected a non-empty list of sub-unions."))
+    for child in kids if isinstance(kids, list) else []:
+        sub, errors = flatten_tree(child, under_slug, errors, seen)
+        nodes.extend(sub)
+    if errors:
+        raise ValidationFailed(_("The tree file has %(n)d problems.", n=len(errors)), errors={"file": errors[:50]})
+    return nodes
+
+
+def import_tree(session, actor, data, *, under=None, progress=None):
+    """Create the tenants of a tree (``tenants/*.yaml``) in bulk, parents first.
+
+    ``under`` None: ``data`` is a whole federation. Otherwise ``data`` lists sub-unions of ``under``
+    (``{children: [...]}``). Existing slugs are updated in place (name, contacts), never moved, so
+    loading the same file twice changes nothing. Returns counts.
+    """
+    if under is None:
+        nodes, errors = flatten_tree(data)
+        if errors:
+            raise ValidationFailed(_("The tree file has %(n)d problems.", n=len(errors)), errors={"file": errors[:50]})
+    else:
+        nodes = validate_subtree_data(data, under.slug)
+    existing = {t.slug: t for t in session.scalars(sa.select(Tenant).where(Tenant.slug.in_([f["slug"] for _p, f in nodes])))}
+    by_slug = dict(existing)
+    if under is not None:
+        by_slug[under.slug] = under
+    root_id = under.root_id if under is not None else None
+    for slug, tenant in existing.items():
+        if root_id is not None and tenant.root_id != root_id:
+            raise Conflict(_("The address %(slug)s is taken.", slug=slug), errors={"file": [slug]})
+    created = updated = 0
+    total = len(nodes)
+    parent_of = {f["slug"]: p for p, f in nodes}
+    # Insert in batches, one level at a time (a level's parents exist before it).
+    pending = nodes
+    while pending:
+        ready = [(p, f) for p, f in pending if p is None or p in by_slug]
+        pending = [(p, f) for p, f in pending if not (p is None or p in by_slug)]
+        new_rows = []
+        for parent_slug, fields in ready:
+            if fields["slug"] in existing:
+                tenant = existing[fields["slug"]]
+                changed = {k: v for k, v in fields.items() if k not in ("slug", "kind") and getattr(tenant, k) != v}
+                if changed:
+                    for k, v in changed.items():
+                        setattr(tenant, k, v)
+                    updated += 1
+                continue
+            parent = by_slug.get(parent_slug)
+            new_rows.append({**fields, "path": f"new:{fields['slug']}", "parent_id": parent.id if parent else None,
+                             "depth": parent.depth + 1 if parent else 0})
+        for start in range(0, len(new_rows), BATCH):
+            batch = new_rows[start:start + BATCH]
+            ids = session.execute(sa.insert(Tenant).returning(Tenant.id, Tenant.slug, sort_by_parameter_order=True),
+                                  batch).all()
+            fix = []
+            for (tenant_id, slug), row in zip(ids, batch):
+                parent = by_slug[parent_of[slug]] if row["parent_id"] else None
+                path = (parent.path if parent else "/") + segment(tenant_id) + "/"
+                fix.append({"id": tenant_id, "path": path, "root_id": parent.root_id if parent else tenant_id})
+            session.execute(sa.update(Tenant), fix)
+            created += len(batch)
+            if progress:
+                progress(created + updated, total)
+        session.flush()
+        if new_rows:
+            for tenant in session.scalars(sa.select(Tenant).where(Tenant.slug.in_([r["slug"] for r in new_rows]))):
+                by_slug[tenant.slug] = tenant
+        if not ready:
+            break
+    _recount_children(session, [t.id for t in by_slug.values()])
+    target = under or by_slug[nodes[0][1]["slug"]]
+    record(session, action="tenant.import", actor=actor, tenant=target, target=target.slug,
+           detail={"created": created, "updated": updated})
+    session.flush()
+    return {"created": created, "updated": updated, "total": total, "root": target.slug}
+
+
+def _recount_children(session, ids):
+    child = sa.orm.aliased(Tenant)
+    sub = sa.select(sa.func.count(child.id)).where(child.parent_id == Tenant.id).scalar_subquery()
+    for start in range(0, len(ids), BATCH):
+        session.execute(sa.update(Tenant).where(Tenant.id.in_(ids[start:start + BATCH]))
+                        .values(children_count=sub).execution_options(synchronize_session=False))
+    session.expire_all()
+
+
+def export_tree(session, tenant) -> dict:
+    """The subtree at ``tenant`` as nested data, the shape ``import_tree`` reads."""
+    rows = session.scalars(subtree(session, tenant).order_by(Tenant.path)).all()
+    nodes = {}
+    for t in rows:
+        node = {"slug": t.slug, "name": t.name, "kind": t.kind}
+        node.update({k: getattr(t, k) for k in EDITABLE if k != "name" and getattr(t, k)})
+        nodes[t.id] = node
+        if t.id != tenant.id and t.parent_id in nodes:
+            nodes[t.parent_id].setdefault("children", []).append(node)
+    return nodes[tenant.id]

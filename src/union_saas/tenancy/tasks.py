@@ -1,0 +1,21 @@
+"""Jobs of the tenant tree."""
+from union_saas.access import engine
+from union_saas.accounts.models import User
+from union_saas.core.errors import Forbidden
+from union_saas.core.jobs import job
+from union_saas.extensions import db
+from union_saas.tenancy import services
+from union_saas.tenancy.models import Tenant
+
+
+@job("imports")
+def import_tree(record, tenant_id, data):
+    """Create the sub-unions of an uploaded YAML tree under ``tenant_id``."""
+    session = db.session
+    tenant = session.get(Tenant, tenant_id)
+    actor = session.get(User, record.owner_id)
+    # The permission is asked again now: it may have been revoked since the upload.
+    if tenant is None or actor is None or not engine.load_subject(session, actor).can("tenant.create_child", tenant.path):
+        raise Forbidden("the uploader may no longer create sub-unions here")
+    return services.import_tree(session, actor, data, under=tenant,
+                                progress=lambda done, total: record.set_progress(session, done, total))

@@ -1,0 +1,206 @@
+"""Pages of the tenant tree: the site home, a tenant's public home, the tree in /manage, /admin."""
+import marshmallow as ma
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from union_saas.access import engine
+from union_saas.access.guards import operator_only, public, require_visible, signed_in, tenant_view
+from union_saas.core import jobs
+from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.extensions import db
+from union_saas.tenancy import schemas, sections, services, tasks
+from union_saas.tenancy.models import KIND_LABELS, KINDS, Tenant
+
+bp = Blueprint("tenancy", __name__, template_folder="templates")
+
+
+def kind_options():
+    return [(k, KIND_LABELS[k]) for k in KINDS if k != "federation"]
+
+
+def load_form(schema, form, fields):
+    """Validate a page's form with the API's schema: same rules, same messages."""
+    data = schemas.strip_blanks({k: form.get(k, "") for k in fields})
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
+
+
+@bp.route("/")
+@public
+def home():
+    import sqlalchemy as sa
+
+    federations = db.session.scalars(sa.select(Tenant).where(Tenant.parent_id.is_(None), Tenant.status == "active")
+                                     .order_by(Tenant.name).limit(100)).all()
+    query = request.args.get("q", "").strip()[:60]
+    results = []
+    if query:
+        results = db.session.scalars(sa.select(Tenant).where(Tenant.status == "active", Tenant.name.contains(query))
+                                     .order_by(Tenant.depth, Tenant.name).limit(30)).all()
+    managed = []
+    roots = engine.subject(current_user).managed_roots() if current_user.is_authenticated else []
+    if roots:
+        managed = db.session.scalars(sa.select(Tenant).where(Tenant.path.in_(roots)).order_by(Tenant.path)).all()
+    return render_template("tenancy/home.html", federations=federations, query=query, results=results,
+                           managed=managed)
+
+
+@bp.route("/t/<slug>")
+@public
+def public_home(slug):
+    tenant = require_visible(services.get_by_slug(db.session, slug))
+    return render_template("tenancy/public_home.html", tenant=tenant,
+                           ancestors=services.ancestors(db.session, tenant),
+                           children=services.children(db.session, tenant, limit=100),
+                           sections=sections.render_context(tenant, current_user))
+
+
+@bp.route("/manage")
+@signed_in
+def manage_index():
+    return redirect(url_for("tenancy.home"))
+
+
+def render_manage(tenant, *, values=None, errors=None, detail=None, form=None, status=200):
+    per_page = current_app.config["TENANT_TREE_PAGE"]
+    held = engine.permissions_at(current_user, tenant)
+    kids = services.children(db.session, tenant, include_archived=True, limit=per_page + 1)
+    return render_template(
+        "tenancy/manage.html", tenant=tenant, ancestors=services.ancestors(db.session, tenant),
+        children=kids[:per_page], more=len(kids) > per_page, held=held, kind_options=kind_options(),
+        values=values or {}, errors=errors or {}, detail=detail, form=form,
+        manages=lambda t: engine.manages(current_user, t),
+    ), status
+
+
+@bp.route("/manage/<slug>")
+@tenant_view("tenant.view")
+def manage(tenant):
+    return render_manage(tenant)
+
+
+@bp.route("/manage/<slug>/children")
+@tenant_view("tenant.view")
+def tree_children(tenant):
+    """A lazy tree node: one page of children, as an HTML fragment."""
+    per_page = current_app.config["TENANT_TREE_PAGE"]
+    page = max(1, request.args.get("page", 1, type=int))
+    kids = services.children(db.session, tenant, include_archived=True, limit=per_page + 1,
+                             offset=(page - 1) * per_page)
+    return render_template("tenancy/_tree_nodes.html", tenant=tenant, children=kids[:per_page],
+                           more=len(kids) > per_page, page=page)
+
+
+CREATE_FIELDS = ("slug", "name", "kind", "contact_name", "contact_phone", "contact_email", "address")
+EDIT_FIELDS = ("name", "contact_name", "contact_phone", "contact_email", "address", "description")
+
+
+@bp.route("/manage/<slug>/children/new", methods=["POST"])
+@tenant_view("tenant.create_child")
+def create_child(tenant):
+    try:
+        data = load_form(schemas.TenantCreateSchema(), request.form, CREATE_FIELDS)
+        child = services.create_child(db.session, current_user, tenant, **data)
+    except DomainError as error:
+        db.session.rollback()
+        return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
+                             form="create", status=error.status)
+    flash(_("%(name)s was created.", name=child.name))
+    return redirect(url_for("tenancy.manage", slug=tenant.slug))
+
+
+@bp.route("/manage/<slug>/edit", methods=["POST"])
+@tenant_view("tenant.edit")
+def edit(tenant):
+    fields = EDIT_FIELDS + (("status",) if request.form.get("status") else ())
+    try:
+        data = load_form(schemas.TenantPatchSchema(), request.form, fields)
+        services.update(db.session, current_user, tenant, data)
+    except DomainError as error:
+        db.session.rollback()
+        return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
+                             form="edit", status=error.status)
+    flash(_("Saved."))
+    return redirect(url_for("tenancy.manage", slug=tenant.slug))
+
+
+@bp.route("/manage/<slug>/move", methods=["POST"])
+@tenant_view("tenant.edit")
+def move(tenant):
+    from union_saas.tenancy.api import move_target
+
+    try:
+        data = load_form(schemas.MoveSchema(), request.form, ("parent",))
+        services.move(db.session, current_user, tenant, move_target(data["parent"]))
+    except DomainError as error:
+        db.session.rollback()
+        return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
+                             form="move", status=error.status)
+    flash(_("Moved."))
+    return redirect(url_for("tenancy.manage", slug=tenant.slug))
+
+
+@bp.route("/manage/<slug>/import", methods=["POST"])
+@tenant_view("tenant.create_child")
+def import_children(tenant):
+    from union_saas.tenancy.api import read_tree_file
+
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise ValidationFailed(errors={"file": [_("Choose a YAML file.")]})
+        data = read_tree_file(upload)
+    except DomainError as error:
+        db.session.rollback()
+        return render_manage(tenant, errors=error.errors, detail=error.detail, form="import", status=error.status)
+    record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
+    return redirect(url_for("core.job_page", job_id=record.id, back=url_for("tenancy.manage", slug=tenant.slug)))
+
+
+@bp.route("/admin/federations", methods=["GET", "POST"])
+@operator_only
+def admin_federations():
+    import sqlalchemy as sa
+
+    from union_saas.access.services import appoint_first_admin
+    from union_saas.accounts.services import get_by_username
+
+    values, errors, detail, status = {}, {}, None, 200
+    if request.method == "POST":
+        values = request.form
+        try:
+            data = load_form(schemas.FederationCreateSchema(), request.form,
+                             ("slug", "name", "admin_username", "contact_name", "contact_phone", "address"))
+            admin = get_by_username(db.session, data.pop("admin_username"))
+            tenant = services.create_federation(db.session, current_user, **data)
+            appoint_first_admin(db.session, current_user, tenant, admin)
+        except DomainError as error:
+            db.session.rollback()
+            errors, detail, status = error.errors, error.detail, error.status
+            if status == 404:
+                errors, status = {"admin_username": [_("No user with this name: ask them to register first.")]}, 422
+        else:
+            flash(_("%(name)s was created; %(user)s administers it.", name=tenant.name, user=admin.username))
+            return redirect(url_for("tenancy.admin_federations"))
+    federations = db.session.scalars(sa.select(Tenant).where(Tenant.parent_id.is_(None)).order_by(Tenant.name)).all()
+    return render_template("tenancy/admin_federations.html", federations=federations, values=values,
+                           errors=errors, detail=detail), status
+
+
+sections.manage_tab("tenancy.manage", _l("Sub-unions"), "tenant.view", 10)
+
+
+@bp.app_template_global()
+def manage_tabs(tenant):
+    """The tabs of ``tenant``'s management pages that the current user may open."""
+    held = engine.permissions_at(current_user, tenant)
+    return [tab for tab in sections.MANAGE_TABS if tab.permission in held]
+
+
+@bp.app_template_global()
+def manages_tenant(tenant):
+    return engine.manages(current_user, tenant)
