@@ -45,7 +45,9 @@ def configure(app, env, overrides):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(__file__).parent / "translations")
+    # Each domain keeps its own catalog in <domain>/translations; Flask-Babel merges them.
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
+        str(path) for path in sorted(Path(__file__).parent.glob("*/translations")))
     if app.config.get("PREFERRED_URL_SCHEME") == "https":
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -95,8 +97,10 @@ def register_extensions(app):
 
     app.extensions["union_saas.policy"] = load_policy(app.config.get("POLICY_DIR") or REPO / "policies")
 
-    from union_saas.core.web import commit_on_success
+    from union_saas.core.web import commit_on_success, reset_request_state
 
+    # First of all before-request functions: Flask-Principal sets the identity after it.
+    app.before_request_funcs.setdefault(None, []).insert(0, reset_request_state)
     app.after_request(commit_on_success)
 
     @app.context_processor
@@ -122,6 +126,12 @@ def _sqlite_pragmas(app, db):
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            # Let SQLAlchemy, not pysqlite, begin transactions, so that SAVEPOINT works.
+            dbapi_connection.isolation_level = None
+
+        @event.listens_for(db.engine, "begin")
+        def _on_begin(connection):
+            connection.exec_driver_sql("BEGIN")
 
 
 def register_blueprints(app):

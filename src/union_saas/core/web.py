@@ -9,6 +9,17 @@ GUARDED_PREFIXES = ("/manage", "/api/v1", "/admin")
 EXEMPT_ENDPOINTS = {"static", "api-docs.openapi_json"}
 
 
+REQUEST_STATE = ("_login_user", "identity", "access_subjects", "pending_jobs")
+
+
+def reset_request_state():
+    """Start each request with no user, identity or grants cached (a test may share one app context)."""
+    from flask import g
+
+    for name in REQUEST_STATE:
+        g.pop(name, None)
+
+
 def commit_on_success(response):
     """Commit once when the request succeeded; otherwise the error handler already rolled back."""
     from union_saas.core import jobs

@@ -1,0 +1,66 @@
+# The commands people type. `make run` and `make test` work on a fresh machine with Python 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := union_saas
+PKG := src/union_saas
+DOMAINS := $(patsubst $(PKG)/%/,%,$(dir $(wildcard $(PKG)/*/views.py) $(wildcard $(PKG)/core/errors.py)))
+CATALOGS := $(wildcard $(PKG)/*/translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: install run worker test e2e bench lint migrate upgrade translations i18n-extract seed-large clean
+
+install: $(VENV)/.installed $(CATALOGS:.po=.mo)
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test,prod]"
+	touch $@
+
+# Compiled catalogs are build output (not in git).
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+translations: $(CATALOGS:.po=.mo)
+
+# Refresh each domain's catalog from its code and templates; then translate what is new in the .po files.
+i18n-extract: $(VENV)/.installed
+	@for d in $(DOMAINS); do \
+	  dir=$(PKG)/$$d/translations; mkdir -p $$dir; \
+	  $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $$dir/messages.pot $(PKG)/$$d >/dev/null 2>&1 || exit 1; \
+	  for lang in zh en; do \
+	    if [ -f $$dir/$$lang/LC_MESSAGES/messages.po ]; then \
+	      $(BIN)/pybabel update --no-fuzzy-matching -i $$dir/messages.pot -d $$dir -l $$lang >/dev/null 2>&1; \
+	    else $(BIN)/pybabel init -i $$dir/messages.pot -d $$dir -l $$lang >/dev/null 2>&1; fi; \
+	  done; rm $$dir/messages.pot; \
+	done
+
+upgrade: install
+	$(BIN)/flask db upgrade
+
+run: upgrade
+	$(BIN)/flask demo ensure
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+worker: install
+	$(BIN)/flask jobs worker
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+e2e: install
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/run.py
+
+lint: install
+	$(BIN)/python -m pip install --quiet ruff
+	$(BIN)/ruff check src tests bench
+
+# Write a new migration after changing models: make migrate m="what changed"
+migrate: install
+	$(BIN)/flask db migrate -m "$(m)"
+
+clean:
+	rm -rf $(VENV) instance *.egg-info src/*.egg-info test-output
