@@ -216,3 +216,17 @@ def count_queries(app):
 
 def is_postgres():
     return os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
+
+
+@pytest.fixture
+def make_member(db_session):
+    """``make_member(user, tenant, status="active")``: a membership row, as the members domain keeps them."""
+    from union_saas.members.models import Membership
+
+    def make(user, tenant, status="active"):
+        row = Membership(user_id=user.id, tenant_id=tenant.id, root_id=tenant.root_id, status=status)
+        db_session.add(row)
+        db_session.flush()
+        return row
+
+    return make

@@ -8,7 +8,7 @@ from flask import Flask, g, request
 import config as settings
 
 REPO = Path(__file__).resolve().parents[2]
-DOMAINS = ("tenancy", "accounts", "access")
+DOMAINS = ("tenancy", "accounts", "access", "members")
 
 
 def create_app(env=None, **overrides):
@@ -143,8 +143,14 @@ def register_blueprints(app):
     app.register_blueprint(core_views.bp)
     api.register_blueprint(core_views.blp)
     for domain in DOMAINS:
-        views = importlib.import_module(f"union_saas.{domain}.views")
-        app.register_blueprint(views.bp)
+        importlib.import_module(f"union_saas.{domain}.models")
+        try:
+            views = importlib.import_module(f"union_saas.{domain}.views")
+        except ModuleNotFoundError as error:
+            if error.name != f"union_saas.{domain}.views":
+                raise
+        else:
+            app.register_blueprint(views.bp)
         try:
             module = importlib.import_module(f"union_saas.{domain}.api")
         except ModuleNotFoundError as error:

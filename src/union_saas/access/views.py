@@ -9,6 +9,7 @@ from flask_login import current_user
 from union_saas.access import engine, schemas, services
 from union_saas.access.guards import record_view, require, tenant_view
 from union_saas.accounts.services import get_by_username
+from union_saas.core.audit import AUDIT_LABELS
 from union_saas.core.errors import DomainError, ValidationFailed, rollback_keeping_audit
 from union_saas.core.pagination import paginate
 from union_saas.extensions import db
@@ -99,21 +100,7 @@ def audit(tenant):
     return render_template("access/audit.html", tenant=tenant, page=page)
 
 
-AUDIT_LABELS = {
-    "tenant.create": _l("Union created"),
-    "tenant.edit": _l("Union edited"),
-    "tenant.archive": _l("Union archived"),
-    "tenant.restore": _l("Union restored"),
-    "tenant.move": _l("Union moved"),
-    "tenant.import": _l("Sub-unions imported"),
-    "grant.create": _l("Role granted"),
-    "grant.revoke": _l("Role revoked"),
-    "grant.create.refused": _l("Grant refused (beyond the granter's rights)"),
-    "grant.revoke.refused": _l("Revoke refused (beyond the revoker's rights)"),
-}
-
 
 @bp.app_template_global()
 def audit_label(action):
-    """Later domains add their actions to AUDIT_LABELS."""
     return AUDIT_LABELS.get(action, action)

@@ -2,10 +2,25 @@
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from union_saas.core.db import Base, created_at_column
+
+# How the audit page names each action; every domain adds the actions it records.
+AUDIT_LABELS = {
+    "tenant.create": _l("Union created"),
+    "tenant.edit": _l("Union edited"),
+    "tenant.archive": _l("Union archived"),
+    "tenant.restore": _l("Union restored"),
+    "tenant.move": _l("Union moved"),
+    "tenant.import": _l("Sub-unions imported"),
+    "grant.create": _l("Role granted"),
+    "grant.revoke": _l("Role revoked"),
+    "grant.create.refused": _l("Grant refused (beyond the granter's rights)"),
+    "grant.revoke.refused": _l("Revoke refused (beyond the revoker's rights)"),
+}
 
 
 class AuditEntry(Base):

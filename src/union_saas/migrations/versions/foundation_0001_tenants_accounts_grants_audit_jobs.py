@@ -1,6 +1,6 @@
 """tenants, accounts, grants, audit, jobs
 
-Revision ID: 9fa33ec93385
+Revision ID: foundation_0001
 Revises: 
 Create Date: 2026-11-26 04:39:34.359099
 
@@ -12,7 +12,7 @@ import union_saas.core.db
 
 
 # revision identifiers, used by Alembic.
-revision = '9fa33ec93385'
+revision = 'foundation_0001'
 down_revision = None
 branch_labels = None
 depends_on = None

@@ -1,0 +1,1 @@
+"""Members: real-name verified membership of one union, transfers, followers, rosters."""
