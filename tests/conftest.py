@@ -9,6 +9,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 from flask import g
+from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSession
 
 from union_saas import create_app
@@ -31,12 +32,29 @@ def database_url(tmp_path_factory):
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
+class CommittingClient(FlaskClient):
+    """Commits what the test wrote before each request, as a real client would only see committed data.
+
+    (Commits are savepoint releases inside the test's outer transaction, rolled back at the end; without
+    this, a request that fails and rolls back would also undo the test's own setup.)
+    """
+
+    def open(self, *args, **kwargs):
+        db.session.commit()
+        return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     overrides = {"DATABASE_URL": database_url(tmp_path_factory)}
     if os.environ.get("TEST_REDIS_URL"):
         overrides.update(REDIS_URL=os.environ["TEST_REDIS_URL"], JOBS_INLINE=False)
     app = create_app("testing", **overrides)
+    app.test_client_class = CommittingClient
+    if os.environ.get("TEST_REDIS_URL"):
+        from redis import Redis
+
+        Redis.from_url(os.environ["TEST_REDIS_URL"]).flushdb()  # a test database of its own
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -230,3 +248,20 @@ def make_member(db_session):
         return row
 
     return make
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run the jobs queued so far: on Redis with an in-process RQ worker, or (inline mode) nothing to do."""
+
+    def drain():
+        from rq import SimpleWorker
+
+        from union_saas.core.jobs import QUEUES, get_queue, redis_connection
+
+        connection = redis_connection()
+        if connection is None:
+            return
+        SimpleWorker([get_queue(name) for name in QUEUES], connection=connection).work(burst=True)
+
+    return drain

@@ -103,7 +103,8 @@ def execute(job_id):
     try:
         return _execute(job_id)
     finally:
-        if not has_request_context():
+        # A worker starts each job with a fresh session (tests keep theirs: it holds their transaction).
+        if not has_request_context() and current_app.config.get("JOBS_FRESH_SESSION", True):
             db.session.remove()
 
 
