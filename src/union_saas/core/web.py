@@ -15,9 +15,11 @@ REQUEST_STATE = ("_login_user", "identity", "access_subjects", "pending_jobs")
 def reset_request_state():
     """Start each request with no user, identity or grants cached (a test may share one app context)."""
     from flask import g
+    from flask_babel import refresh
 
     for name in REQUEST_STATE:
         g.pop(name, None)
+    refresh()  # the locale is chosen per request
 
 
 def commit_on_success(response):
