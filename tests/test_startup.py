@@ -1,0 +1,64 @@
+"""The app refuses to start when it would be unsafe: unguarded routes, unknown permissions, bad settings."""
+import pytest
+from flask import Blueprint
+
+import union_saas
+from union_saas import create_app
+from union_saas.access import policy
+
+
+def test_an_unknown_permission_used_in_code_stops_the_app(monkeypatch):
+    monkeypatch.setattr(policy, "USED", policy.USED | {"rocket.launch"})
+    with pytest.raises(RuntimeError, match="rocket.launch"):
+        create_app("testing", DATABASE_URL="sqlite://")
+
+
+def test_a_management_route_without_an_access_declaration_stops_the_app(monkeypatch):
+    original = union_saas.register_blueprints
+
+    def with_a_naked_route(app):
+        original(app)
+        naked = Blueprint("naked", __name__)
+        naked.add_url_rule("/manage/<slug>/naked", "naked", lambda slug: "oops")
+        app.register_blueprint(naked)
+
+    monkeypatch.setattr(union_saas, "register_blueprints", with_a_naked_route)
+    with pytest.raises(RuntimeError, match="naked"):
+        create_app("testing", DATABASE_URL="sqlite://")
+
+
+def test_a_role_naming_an_undeclared_permission_stops_the_app(tmp_path):
+    (tmp_path / "roles.yaml").write_text("permissions:\n  a.b: {en: A}\nroles:\n  r:\n    label: {en: R}\n"
+                                         "    permissions: [a.b, c.d]\n    kinds: [street]\n")
+    with pytest.raises(RuntimeError, match="c.d"):
+        policy.load_policy(tmp_path)
+
+
+def test_engine_refuses_an_undeclared_permission_at_call_time(app):
+    from union_saas.access import engine
+
+    with app.app_context(), pytest.raises(ValueError):
+        engine.check_permission_name("rocket.launch")
+
+
+@pytest.mark.parametrize("env", [{}, {"SECRET_KEY": "short"}, {"SECRET_KEY": "x" * 40}])
+def test_production_refuses_to_start_without_real_secrets(monkeypatch, env):
+    for key in ("SECRET_KEY", "DATABASE_URL"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(RuntimeError):
+        create_app("production")
+
+
+def test_production_starts_with_them(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("DATABASE_URL", "sqlite://")
+    app = create_app("production")
+    assert app.config["SESSION_COOKIE_SECURE"] and not app.debug
+
+
+def test_environment_variables_override_settings(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://example.invalid:1/2")
+    app = create_app("testing", DATABASE_URL="sqlite://")
+    assert app.config["REDIS_URL"] == "redis://example.invalid:1/2"
