@@ -1,5 +1,4 @@
 """Tenants API (API.md, Tenants)."""
-import yaml
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -7,14 +6,12 @@ from union_saas.access.guards import operator_only, require_visible, signed_in, 
 from union_saas.accounts.services import get_by_username
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
-from union_saas.core.errors import ValidationFailed
+from union_saas.core.errors import NotFound, ValidationFailed
 from union_saas.core.pagination import PageArgs, paginate, page_schema
 from union_saas.extensions import db
 from union_saas.tenancy import schemas, services, tasks
 
 blp = Blueprint("tenancy_api", __name__, url_prefix="/api/v1", description="The tenant tree")
-
-MAX_TREE_FILE = 8 * 1024 * 1024
 
 
 def doc(tenant):
@@ -80,7 +77,7 @@ def move_target(slug):
 
     try:
         parent = services.get_by_slug(db.session, slug)
-    except Exception:  # noqa: BLE001 - unknown and invisible answer the same
+    except NotFound:  # unknown and invisible answer the same
         parent = None
     if parent is None or not engine.can(current_user, "tenant.create_child", parent):
         raise ValidationFailed(errors={"parent": [_("No union you may add sub-unions to has this address.")]})
@@ -92,25 +89,9 @@ def move_target(slug):
 @blp.response(202, schemas.JobAcceptedSchema)
 @tenant_view("tenant.create_child")
 def import_children(files, tenant):
-    data = read_tree_file(files["file"])
+    data = services.read_tree_file(files["file"])
     record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
     return {"job": record.id}
-
-
-def read_tree_file(storage):
-    """Parse an uploaded YAML tree; size-capped, safe loader, errors as 422."""
-    raw = storage.read(MAX_TREE_FILE + 1)
-    if len(raw) > MAX_TREE_FILE:
-        raise ValidationFailed(errors={"file": [_("The file is larger than 8 MB.")]})
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError):
-        raise ValidationFailed(errors={"file": [_("Not a UTF-8 YAML file.")]}) from None
-    if not isinstance(data, (dict, list)):
-        raise ValidationFailed(errors={"file": [_("Expected a list of sub-unions, or a mapping with children.")]})
-    # Validate now, so that a bad file is refused in the request rather than in the job.
-    services.validate_subtree_data(data, under_slug="upload")
-    return data
 
 
 @blp.route("/admin/federations", methods=["POST"])

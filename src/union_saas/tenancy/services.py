@@ -2,12 +2,14 @@
 import re
 
 import sqlalchemy as sa
+import yaml
 from flask_babel import gettext as _
 
 from union_saas.core.audit import record
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 from union_saas.tenancy.models import KINDS, Tenant, segment, subtree_clause
 
+MAX_TREE_FILE = 8 * 1024 * 1024
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 BATCH = 1000
 
@@ -48,9 +50,10 @@ def subtree(session, tenant):
 
 def search(session, root, text, limit=20):
     """Active unions of a federation whose name or slug contains ``text``."""
-    like = f"%{text.strip()}%"
+    text = text.strip()
     stmt = (sa.select(Tenant).where(Tenant.root_id == root.id, Tenant.status == "active",
-                                    sa.or_(Tenant.name.like(like), Tenant.slug.like(like)))
+                                    sa.or_(Tenant.name.contains(text, autoescape=True),
+                                           Tenant.slug.contains(text, autoescape=True)))
             .order_by(Tenant.depth, Tenant.name).limit(limit))
     return list(session.scalars(stmt))
 
@@ -306,3 +309,18 @@ def export_tree(session, tenant) -> dict:
         if t.id != tenant.id and t.parent_id in nodes:
             nodes[t.parent_id].setdefault("children", []).append(node)
     return nodes[tenant.id]
+
+
+def read_tree_file(stream):
+    """Parse an uploaded YAML tree of sub-unions: size-capped, safe loader, checked, or a 422."""
+    raw = stream.read(MAX_TREE_FILE + 1)
+    if len(raw) > MAX_TREE_FILE:
+        raise ValidationFailed(errors={"file": [_("The file is larger than 8 MB.")]})
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError):
+        raise ValidationFailed(errors={"file": [_("Not a UTF-8 YAML file.")]}) from None
+    if not isinstance(data, (dict, list)):
+        raise ValidationFailed(errors={"file": [_("Expected a list of sub-unions, or a mapping with children.")]})
+    validate_subtree_data(data, under_slug="upload")  # refused in the request, not later in the job
+    return data

@@ -39,7 +39,7 @@ def home():
     query = request.args.get("q", "").strip()[:60]
     results = []
     if query:
-        results = db.session.scalars(sa.select(Tenant).where(Tenant.status == "active", Tenant.name.contains(query))
+        results = db.session.scalars(sa.select(Tenant).where(Tenant.status == "active", Tenant.name.contains(query, autoescape=True))
                                      .order_by(Tenant.depth, Tenant.name).limit(30)).all()
     managed = []
     roots = engine.subject(current_user).managed_roots() if current_user.is_authenticated else []
@@ -147,13 +147,11 @@ def move(tenant):
 @bp.route("/manage/<slug>/import", methods=["POST"])
 @tenant_view("tenant.create_child")
 def import_children(tenant):
-    from union_saas.tenancy.api import read_tree_file
-
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
             raise ValidationFailed(errors={"file": [_("Choose a YAML file.")]})
-        data = read_tree_file(upload)
+        data = services.read_tree_file(upload)
     except DomainError as error:
         db.session.rollback()
         return render_manage(tenant, errors=error.errors, detail=error.detail, form="import", status=error.status)
