@@ -232,6 +232,22 @@ def count_queries(app):
     return counting
 
 
+@pytest.fixture
+def queries_of(count_queries):
+    """``queries_of(call, ...)``: each call must answer 200; returns how many statements each issued."""
+
+    def measure(*calls):
+        counts = []
+        for call in calls:
+            with count_queries() as counter:
+                response = call()
+                assert response.status_code == 200, response.get_data(as_text=True)[:300]
+            counts.append(counter.count)
+        return counts
+
+    return measure
+
+
 def is_postgres():
     return os.environ.get("TEST_DATABASE_URL", "").startswith("postgres")
 
