@@ -62,3 +62,21 @@ def test_environment_variables_override_settings(monkeypatch):
     monkeypatch.setenv("REDIS_URL", "redis://example.invalid:1/2")
     app = create_app("testing", DATABASE_URL="sqlite://")
     assert app.config["REDIS_URL"] == "redis://example.invalid:1/2"
+
+
+def test_every_permission_named_in_the_code_is_declared(app):
+    """Besides the start-up check (names registered through the guards and ``perm``), read the source."""
+    import re
+    from pathlib import Path
+
+    from union_saas.access import engine
+
+    calls = re.compile(r"""(?:can|require|tenant_view|record_view|filter|perm|TenantPermission|scopes)\(\s*"""
+                       r"""(?:[\w.\[\]"']+,\s*)*["']([a-z_]+\.[a-z_]+)["']""")
+    with app.app_context():
+        declared = set(engine.policy().permissions)
+    used = set()
+    for path in (Path(__file__).resolve().parents[1] / "src" / "union_saas").rglob("*.py"):
+        used |= set(calls.findall(path.read_text(encoding="utf-8")))
+    assert used, "the pattern found no permission at all"
+    assert not used - declared, f"undeclared: {sorted(used - declared)}"
