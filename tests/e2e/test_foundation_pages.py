@@ -1,0 +1,175 @@
+"""What a federation admin, a newcomer and a visitor do in the browser, in Chinese and in English.
+
+Every scenario runs in both languages: Chinese is what a phone in China gets by default; English is
+chosen with the switch in the page. Each page visited is checked at 375 px and 1280 px (no sideways
+scrolling, tap targets of 40 px or more, full-width form fields) and saved as a screenshot.
+"""
+
+import pytest
+
+from union_saas.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+LANGS = ["zh", "en"]
+HTML_LANG = {"zh": "zh-Hans", "en": "en"}
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def open_site(new_page, lang):
+    """A visitor's first page: the site home in Chinese; for English, the switch in the page is used."""
+    page = new_page()
+    page.goto("/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hans")
+    if lang == "en":
+        page.locator(".langs a[lang=en]").click()
+        page.wait_for_load_state()
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
+    return page
+
+
+def submit(page, form):
+    """Submit ``form`` with its button; return the status of the answer to the POST."""
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        form.locator("button[type=submit]").click()
+    page.wait_for_load_state()
+    return answer.value.status
+
+
+def sign_in(page, username):
+    page.locator(".topnav a[href='/login']").click()
+    form = page.locator("main form")
+    form.locator("[name=username]").fill(username)
+    form.locator("[name=password]").fill(DEMO_PASSWORD)
+    assert submit(page, form) == 302
+    expect(page.locator(".topnav")).to_contain_text("区总工会管理员")
+
+
+def field_errors(form, name):
+    return form.locator(f".field.has-error:has([name={name}]) .errors li")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_federation_admin_creates_a_child_union_and_grants_a_role(lang, new_page, shoot):
+    page = open_site(new_page, lang)
+    shoot(page, f"{lang}-01-home")
+    page.locator(".topnav a[href='/login']").click()
+    shoot(page, f"{lang}-02-sign-in")
+    page.goto("/")
+    sign_in(page, "district-admin")
+    expect(page.locator("main a[href='/manage/jinjiang']")).to_be_visible()
+    shoot(page, f"{lang}-03-home-signed-in")
+
+    # The lazy tree: a node's children arrive when it is opened.
+    page.locator("main a[href='/manage/jinjiang']").click()
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
+    expect(page.locator("h1")).to_contain_text("锦江区总工会")
+    street = page.locator("#tree li[data-slug=chunxi-street]")
+    expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_have_count(0)
+    shoot(page, f"{lang}-04-manage")
+    street.locator(":scope > .node button.toggle").click()
+    expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_be_visible()
+    expect(street.locator(":scope > .node button.toggle")).to_have_attribute("aria-expanded", "true")
+    shoot(page, f"{lang}-05-manage-tree-open")
+
+    # A bad address: 422, the message beside the field, and what was typed kept.
+    slug = f"e2e-{lang}-union"
+    name = {"zh": "春熙路青年志愿者工会", "en": "Chunxi Youth Volunteers Union"}[lang]
+    create = page.locator("form[action$='/children/new']")
+    create.locator("[name=name]").fill(name)
+    create.locator("[name=slug]").fill("Bad Slug!")
+    create.locator("[name=kind]").select_option("enterprise")
+    assert submit(page, create) == 422
+    create = page.locator("form[action$='/children/new']")
+    expect(field_errors(create, "slug")).not_to_have_count(0)
+    expect(field_errors(create, "name")).to_have_count(0)
+    expect(create.locator("[name=slug]")).to_have_value("Bad Slug!")
+    expect(create.locator("[name=name]")).to_have_value(name)
+    expect(create.locator("[name=kind]")).to_have_value("enterprise")
+    expect(create.locator("[name=slug]")).to_have_attribute("aria-invalid", "true")
+    shoot(page, f"{lang}-06-create-child-422")
+
+    create.locator("[name=slug]").fill(slug)
+    assert submit(page, create) == 302
+    expect(page.locator(".flash")).to_contain_text(name)
+    new_node = page.locator(f"#tree li[data-slug={slug}]")
+    expect(new_node).to_be_visible()
+    shoot(page, f"{lang}-07-child-created")
+
+    # Its grants page: give the worker a role by username, see it listed, ask "why?".
+    new_node.locator(f"a[href='/manage/{slug}']").click()
+    expect(page.locator("h1")).to_contain_text(name)
+    page.locator(f".subnav a[href='/manage/{slug}/grants']").click()
+    expect(page.locator(".subnav a.active")).to_have_attribute("href", f"/manage/{slug}/grants")
+    shoot(page, f"{lang}-08-grants")
+    form = page.locator("form[action$='/grants'][method=post]")
+    form.locator("[name=username]").fill("nobody-here")
+    form.locator("[name=role]").select_option("union_officer")
+    assert submit(page, form) == 404
+    form = page.locator("form[action$='/grants'][method=post]")
+    expect(form.locator("[name=username]")).to_have_value("nobody-here")
+    expect(form.locator("[name=role]")).to_have_value("union_officer")
+    shoot(page, f"{lang}-09-grant-unknown-user")
+    form.locator("[name=username]").fill("worker")
+    assert submit(page, form) == 302
+    officer = {"zh": "工会干事", "en": "Union officer"}[lang]
+    row = page.locator("main .list li", has_text="@worker")
+    expect(row).to_contain_text("张小工")
+    expect(row).to_contain_text(officer)
+    shoot(page, f"{lang}-10-granted")
+
+    row.locator("a[href*='explain_user=worker']").click()
+    explain = page.locator(".explain")
+    expect(explain).to_contain_text("张小工")  # union officers may not grant roles: it says so
+    expect(explain).not_to_contain_text(officer)
+    why = page.locator("#why form")
+    expect(why.locator("[name=explain_user]")).to_have_value("worker")
+    why.locator("[name=permission]").select_option("activity.manage")
+    why.locator("button[type=submit]").click()
+    expect(page.locator(".explain")).to_contain_text(officer)
+    shoot(page, f"{lang}-11-why")
+
+    # Every step is in the audit log of the union above.
+    page.goto("/manage/jinjiang/audit")
+    expect(page.locator("main table")).to_contain_text(slug)
+    shoot(page, f"{lang}-12-audit")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_newcomer_with_a_weak_password_is_told_why(lang, new_page, shoot):
+    page = open_site(new_page, lang)
+    page.locator(".topnav a[href='/register']").click()
+    form = page.locator("main form")
+    form.locator("[name=username]").fill(f"newcomer-{lang}")
+    form.locator("[name=display_name]").fill("王小明")
+    form.locator("[name=password]").fill("password")
+    assert submit(page, form) == 422
+    form = page.locator("main form")
+    expect(field_errors(form, "password")).not_to_have_count(0)
+    expect(field_errors(form, "username")).to_have_count(0)
+    expect(form.locator("[name=username]")).to_have_value(f"newcomer-{lang}")
+    expect(form.locator("[name=display_name]")).to_have_value("王小明")
+    expect(form.locator("[name=password]")).to_have_value("")
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
+    shoot(page, f"{lang}-20-register-weak-password")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_visitor_reads_a_union_public_home_on_a_phone(lang, new_page, shoot):
+    page = open_site(new_page, lang)
+    page.locator("main a[href='/t/jinjiang']").click()
+    expect(page.locator("h1")).to_have_text("锦江区总工会")
+    shoot(page, f"{lang}-21-public-home-federation")
+    page.locator("main a[href='/t/chunxi-street']").click()
+    expect(page.locator("h1")).to_have_text("春熙路街道总工会")
+    expect(page.locator(".breadcrumb")).to_contain_text("锦江区总工会")
+    expect(page.locator("main a[href='/t/chunxi-shangye-community']")).to_be_visible()
+    expect(page.locator("main a[href^='tel:']")).to_contain_text("028-8666 1001")
+    expect(page.locator("main")).to_contain_text("王晓梅")
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
+    shoot(page, f"{lang}-22-public-home-street")
