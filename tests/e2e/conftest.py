@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from union_saas import REPO, create_app
 from union_saas.extensions import db
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("UNION_SAAS_CHROMIUM", "/usr/bin/chromium")  # Debian's; never a downloaded one
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = REPO / "test-output" / "screenshots"
 MOBILE = {"width": 375, "height": 812}
@@ -62,7 +62,8 @@ def e2e_app(tmp_path_factory):
     from union_saas.demo import ensure_demo
 
     url, engine_options, cleanup = _database(tmp_path_factory)
-    overrides = {"DATABASE_URL": url, "WTF_CSRF_ENABLED": True}
+    # A short tree page, so that "show more" appears under the demo federation's nine sub-unions.
+    overrides = {"DATABASE_URL": url, "WTF_CSRF_ENABLED": True, "TENANT_TREE_PAGE": 6}
     if engine_options:
         overrides["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options
     app = create_app("testing", **overrides)

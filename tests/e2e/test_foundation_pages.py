@@ -41,13 +41,13 @@ def submit(page, form):
     return answer.value.status
 
 
-def sign_in(page, username):
+def sign_in(page, username, display_name):
     page.locator(".topnav a[href='/login']").click()
     form = page.locator("main form")
     form.locator("[name=username]").fill(username)
     form.locator("[name=password]").fill(DEMO_PASSWORD)
     assert submit(page, form) == 302
-    expect(page.locator(".topnav")).to_contain_text("区总工会管理员")
+    expect(page.locator(".topnav")).to_contain_text(display_name)
 
 
 def field_errors(form, name):
@@ -61,7 +61,7 @@ def test_federation_admin_creates_a_child_union_and_grants_a_role(lang, new_page
     page.locator(".topnav a[href='/login']").click()
     shoot(page, f"{lang}-02-sign-in")
     page.goto("/")
-    sign_in(page, "district-admin")
+    sign_in(page, "district-admin", "区总工会管理员")
     expect(page.locator("main a[href='/manage/jinjiang']")).to_be_visible()
     shoot(page, f"{lang}-03-home-signed-in")
 
@@ -69,13 +69,24 @@ def test_federation_admin_creates_a_child_union_and_grants_a_role(lang, new_page
     page.locator("main a[href='/manage/jinjiang']").click()
     expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
     expect(page.locator("h1")).to_contain_text("锦江区总工会")
-    street = page.locator("#tree li[data-slug=chunxi-street]")
-    expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_have_count(0)
+    tree = page.locator("#tree")
     shoot(page, f"{lang}-04-manage")
+    more = tree.locator("li.more button")
+    if more.count():  # one page of the tree shown; the rest on request
+        shown = tree.locator(":scope > li[data-slug]").count()
+        more.click()
+        expect(tree.locator(":scope > li.more")).to_have_count(0)
+        assert tree.locator(":scope > li[data-slug]").count() > shown
+    street = tree.locator("li[data-slug=chunxi-street]")
+    expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_have_count(0)
     street.locator(":scope > .node button.toggle").click()
     expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_be_visible()
     expect(street.locator(":scope > .node button.toggle")).to_have_attribute("aria-expanded", "true")
     shoot(page, f"{lang}-05-manage-tree-open")
+    street.locator(":scope > .node button.toggle").click()  # closes again, without asking the server
+    expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_be_hidden()
+    street.locator(":scope > .node button.toggle").click()
+    expect(street.locator("li[data-slug=chunxi-shangye-community]")).to_have_count(1)
 
     # A bad address: 422, the message beside the field, and what was typed kept.
     slug = f"e2e-{lang}-union"
@@ -158,6 +169,14 @@ def test_newcomer_with_a_weak_password_is_told_why(lang, new_page, shoot):
     expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
     shoot(page, f"{lang}-20-register-weak-password")
 
+    # Switching language on the page that answered the form goes back to the form, not to an error.
+    other = "zh" if lang == "en" else "en"
+    page.locator(f".langs a[lang={other}]").click()
+    page.wait_for_load_state()
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[other])
+    assert page.url.endswith("/register")
+    expect(page.locator("main form [name=username]")).to_be_visible()
+
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_visitor_reads_a_union_public_home_on_a_phone(lang, new_page, shoot):
@@ -173,3 +192,32 @@ def test_visitor_reads_a_union_public_home_on_a_phone(lang, new_page, shoot):
     expect(page.locator("main")).to_contain_text("王晓梅")
     expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
     shoot(page, f"{lang}-22-public-home-street")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_operator_creates_a_federation_and_an_admin_sees_their_account(lang, new_page, shoot):
+    page = open_site(new_page, lang)
+    sign_in(page, "operator", "平台运营")
+    page.locator(".topnav a[href='/admin/federations']").click()
+    shoot(page, f"{lang}-30-admin-federations")
+    form = page.locator("main form[method=post]")
+    form.locator("[name=name]").fill("青羊区总工会")
+    form.locator("[name=slug]").fill(f"qingyang-{lang}")
+    form.locator("[name=admin_username]").fill("no-such-person")
+    assert submit(page, form) == 422
+    form = page.locator("main form[method=post]")
+    expect(field_errors(form, "admin_username")).not_to_have_count(0)
+    expect(form.locator("[name=slug]")).to_have_value(f"qingyang-{lang}")
+    shoot(page, f"{lang}-31-admin-federations-422")
+    form.locator("[name=admin_username]").fill("worker")
+    assert submit(page, form) == 302
+    expect(page.locator("main a[href='/t/qingyang-%s']" % lang)).to_be_visible()
+
+    page = open_site(new_page, lang)
+    sign_in(page, "street-admin", "春熙路街道管理员")
+    page.locator(".topnav a[href='/account']").click()
+    expect(page.locator("main a[href='/manage/chunxi-street']")).to_be_visible()
+    shoot(page, f"{lang}-32-account")
+    page.goto("/manage/shuyuan-street")  # a sibling street: not theirs, and not even said to exist
+    expect(page.locator(".status-code")).to_have_text("404")
+    shoot(page, f"{lang}-33-not-found")
