@@ -221,3 +221,31 @@ def test_operator_creates_a_federation_and_an_admin_sees_their_account(lang, new
     page.goto("/manage/shuyuan-street")  # a sibling street: not theirs, and not even said to exist
     expect(page.locator(".status-code")).to_have_text("404")
     shoot(page, f"{lang}-33-not-found")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_admin_imports_sub_unions_from_a_yaml_file_and_watches_the_job(lang, new_page, shoot):
+    page = open_site(new_page, lang)
+    sign_in(page, "community-admin", "商业场社区管理员")
+    page.goto("/manage/chunxi-shangye-community")
+    page.locator("summary", has=page.locator("text=YAML")).click()
+    form = page.locator("form[action$='/import']")
+    form.locator("input[type=file]").set_input_files(
+        files=[{"name": "bad.yaml", "mimeType": "application/x-yaml", "buffer": b"- slug: Not A Slug\n"}])
+    assert submit(page, form) == 422
+    form = page.locator("form[action$='/import']")
+    expect(form).to_be_visible()  # its section stays open, with the messages under the file field
+    expect(form.locator(".field.has-error .errors li").first).to_contain_text("Not A Slug")
+    expect(form.locator("input[type=file]")).to_have_attribute("aria-invalid", "true")
+    shoot(page, f"{lang}-40-import-422")
+
+    shops = f"- slug: e2e-{lang}-shop-a\n  name: 太古里A座商户工会\n  kind: enterprise\n" \
+            f"- slug: e2e-{lang}-shop-b\n  name: 太古里B座商户工会\n  kind: enterprise\n"
+    form.locator("input[type=file]").set_input_files(
+        files=[{"name": "shops.yaml", "mimeType": "application/x-yaml", "buffer": shops.encode()}])
+    assert submit(page, form) == 302
+    expect(page.locator("#job")).to_have_attribute("data-status", "finished")
+    shoot(page, f"{lang}-41-import-job-done")
+    page.locator("#job a.button").click()
+    expect(page.locator(f"#tree li[data-slug=e2e-{lang}-shop-a]")).to_be_visible()
+    expect(page.locator(f"#tree li[data-slug=e2e-{lang}-shop-b]")).to_be_visible()
