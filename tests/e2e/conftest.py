@@ -122,9 +122,19 @@ def screenshots():
     return SCREENSHOTS
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def new_page(browser, live_server):
-    """``new_page()``: a fresh browser (no cookies) at 375 px, asking for Chinese as a phone in China does."""
+def new_page(request, browser, live_server, screenshots):
+    """``new_page()``: a fresh browser (no cookies) at 375 px, asking for Chinese as a phone in China does.
+
+    When the test fails, each of its pages is saved as FAILED-<test>-<n>.png, as it was at that moment.
+    """
     contexts = []
 
     def make(viewport=MOBILE, locale="zh-CN"):
@@ -135,7 +145,12 @@ def new_page(browser, live_server):
         return context.new_page()
 
     yield make
-    for context in contexts:
+    report = getattr(request.node, "report_call", None)
+    for n, context in enumerate(contexts):
+        if report is not None and report.failed:
+            name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in request.node.name)
+            for page in context.pages:
+                page.screenshot(path=str(screenshots / f"FAILED-{name}-{n}.png"), full_page=True)
         context.close()
 
 
