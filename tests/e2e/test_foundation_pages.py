@@ -211,7 +211,7 @@ def test_operator_creates_a_federation_and_an_admin_sees_their_account(lang, new
     shoot(page, f"{lang}-31-admin-federations-422")
     form.locator("[name=admin_username]").fill("worker")
     assert submit(page, form) == 302
-    expect(page.locator("main a[href='/t/qingyang-%s']" % lang)).to_be_visible()
+    expect(page.locator(f"main a[href='/t/qingyang-{lang}']")).to_be_visible()
 
     page = open_site(new_page, lang)
     sign_in(page, "street-admin", "春熙路街道管理员")
