@@ -124,6 +124,7 @@ def test_federation_admin_creates_a_child_union_and_grants_a_role(lang, new_page
     assert submit(page, form) == 404
     form = page.locator("form[action$='/grants'][method=post]")
     expect(form.locator("[name=username]")).to_have_value("nobody-here")
+    expect(field_errors(form, "username")).not_to_have_count(0)
     expect(form.locator("[name=role]")).to_have_value("union_officer")
     shoot(page, f"{lang}-09-grant-unknown-user")
     form.locator("[name=username]").fill("worker")
