@@ -146,6 +146,20 @@ def test_federation_admin_creates_a_child_union_and_grants_a_role(lang, new_page
     expect(page.locator(".explain")).to_contain_text(officer)
     shoot(page, f"{lang}-11-why")
 
+    # Revoking asks first: "cancel" keeps the role, "OK" takes it away.
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    page.locator("main .list li", has_text="@worker").locator("button.danger").click()
+    page.wait_for_timeout(300)
+    expect(page.locator("main .list li", has_text="@worker")).to_have_count(1)
+    assert "张小工" in questions[0] and officer in questions[0]
+    assert questions[0].startswith({"zh": "确定收回", "en": "Take the role"}[lang])
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        page.locator("main .list li", has_text="@worker").locator("button.danger").click()
+    expect(page.locator("main .list li", has_text="@worker")).to_have_count(0)
+    expect(page.locator(".flash")).to_contain_text("张小工")
+
     # Every step is in the audit log of the union above.
     page.goto("/manage/jinjiang/audit")
     expect(page.locator("main table")).to_contain_text(slug)
