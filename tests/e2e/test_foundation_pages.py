@@ -144,6 +144,7 @@ def test_federation_admin_creates_a_child_union_and_grants_a_role(lang, new_page
     why.locator("[name=permission]").select_option("activity.manage")
     why.locator("button[type=submit]").click()
     expect(page.locator(".explain")).to_contain_text(officer)
+    expect(page.locator(".explain")).to_contain_text(name)  # where the grant was made, by its name
     shoot(page, f"{lang}-11-why")
 
     # Revoking asks first: "cancel" keeps the role, "OK" takes it away.
