@@ -200,5 +200,11 @@ def manage_tabs(tenant):
 
 
 @bp.app_template_global()
+def tenant_ancestors(tenant):
+    """Ancestors of ``tenant``, root first: the breadcrumb of management tabs whose view did not load them."""
+    return services.ancestors(db.session, tenant)
+
+
+@bp.app_template_global()
 def manages_tenant(tenant):
     return engine.manages(current_user, tenant)
