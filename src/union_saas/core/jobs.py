@@ -12,6 +12,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from union_saas.core.db import Base, created_at_column, utcnow
@@ -19,6 +20,14 @@ from union_saas.core.db import Base, created_at_column, utcnow
 log = logging.getLogger(__name__)
 
 QUEUES = ("default", "imports", "fanout")
+
+# How the job page names the keys of a job's result; each domain adds the keys its jobs return.
+RESULT_LABELS = {
+    "created": _l("Created"),
+    "updated": _l("Updated"),
+    "total": _l("Rows read"),
+    "root": _l("Where"),
+}
 STATUSES = ("queued", "started", "finished", "failed")
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from union_saas.access.guards import signed_in
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.errors import NotFound
-from union_saas.core.jobs import JobRecord
+from union_saas.core.jobs import RESULT_LABELS, JobRecord
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
 
@@ -22,6 +22,11 @@ class JobSchema(ma.Schema):
     progress = ma.fields.Integer(required=True)
     result = ma.fields.Raw(allow_none=True)
     error = ma.fields.String(allow_none=True)
+
+
+@bp.app_template_global()
+def job_result_label(key):
+    return RESULT_LABELS.get(key, key)
 
 
 def own_job(job_id) -> JobRecord:
