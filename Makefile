@@ -51,7 +51,9 @@ test: install
 e2e: install
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
+# Needs the large data set in PostgreSQL `bench` (BENCH_DATABASE_URL): see bench/run.py.
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
 
 lint: install
