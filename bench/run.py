@@ -66,6 +66,13 @@ def machine():
             "kernel": platform.release()}
 
 
+def loadavg():
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
 def dataset(url, slug):
     import sqlalchemy as sa
 
@@ -186,7 +193,8 @@ def render(meta, targets, http, policy, floor):
     lines = [START, "", f"Run on {meta['date']} with `{meta['command']}` (commit `{meta['commit']}`).", "",
              f"**Machine**: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['memory']} memory, "
              f"Linux {meta['machine']['kernel']}, Python {meta['machine']['python']}. The load generator, gunicorn, "
-             "PostgreSQL and Redis share these CPUs (and, when the machine is shared, whatever else runs on it).", "",
+             "PostgreSQL and Redis share these CPUs (and, when the machine is shared, whatever else runs on it): "
+             f"load average {meta['load_before']} (1, 5, 15 min) before the run, {meta['load_after']} after.", "",
              f"**Data set** (federation `{meta['slug']}`): " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in meta["dataset"].items())
              + ".", "",
              f"**Servers**: `gunicorn --workers {meta['workers']}` (sync workers, the README's production command) with "
@@ -267,7 +275,7 @@ def main():
             "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                                      text=True).stdout.strip() or "unknown",
             "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup, "slug": args.slug,
-            "dataset": dataset(args.database, args.slug)}
+            "dataset": dataset(args.database, args.slug), "load_before": loadavg()}
     print(f"data set: {meta['dataset']}", flush=True)
     http, floor, targets = {}, {}, []
     if not args.skip_http:
@@ -322,6 +330,7 @@ def main():
         policy = policy_bench.run(args.database)
         policy["casbin_version"] = version("casbin")
         print("policy:", json.dumps(policy), flush=True)
+    meta["load_after"] = loadavg()
     block = render(meta, targets, http, policy, floor)
     if args.no_write:
         print(block)
