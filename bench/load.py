@@ -73,7 +73,7 @@ def run(url, clients, seconds, warmup=1.0, headers=None, timeout=30.0):
     for _lat, st, _e in out:
         for key, n in st.items():
             statuses[str(key)] = statuses.get(str(key), 0) + n
-    ms = lambda v: None if v is None else round(v * 1000, 2)  # noqa: E731
+    ms = lambda v: None if v is None else round(v * 1000, 2)
     return {"clients": clients, "seconds": seconds, "requests": len(latencies), "errors": sum(e for _l, _s, e in out),
             "statuses": statuses, "p50": ms(percentile(latencies, 50)), "p95": ms(percentile(latencies, 95)),
             "p99": ms(percentile(latencies, 99)), "rps": round(len(latencies) / seconds, 1)}

@@ -32,7 +32,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -82,7 +82,7 @@ def dataset(url, slug):
         if root is None:
             raise SystemExit(f"no federation {slug!r} in {url}: build it first with\n"
                              f"  DATABASE_URL={url} make seed-large")
-        count = lambda sql: conn.scalar(sa.text(sql), {"r": root.id})  # noqa: E731
+        count = lambda sql: conn.scalar(sa.text(sql), {"r": root.id})
         figures = {
             "tenants": count("SELECT count(*) FROM tenant WHERE root_id = :r"),
             "max_depth": count("SELECT max(depth) FROM tenant WHERE root_id = :r"),
@@ -191,18 +191,18 @@ def fmt(value, digits=1):
 
 def render(meta, targets, http, policy, floor):
     lines = [START, "", f"Run on {meta['date']} with `{meta['command']}` (commit `{meta['commit']}`).", "",
-             f"**Machine**: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['memory']} memory, "
+             (f"**Machine**: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['memory']} memory, "
              f"Linux {meta['machine']['kernel']}, Python {meta['machine']['python']}. The load generator, gunicorn, "
              "PostgreSQL and Redis share these CPUs (and, when the machine is shared, whatever else runs on it): "
-             f"load average {meta['load_before']} (1, 5, 15 min) before the run, {meta['load_after']} after.", "",
+             f"load average {meta['load_before']} (1, 5, 15 min) before the run, {meta['load_after']} after."), "",
              f"**Data set** (federation `{meta['slug']}`): " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in meta["dataset"].items())
              + ".", "",
-             f"**Servers**: `gunicorn --workers {meta['workers']}` (sync workers, the README's production command) with "
+             (f"**Servers**: `gunicorn --workers {meta['workers']}` (sync workers, the README's production command) with "
              "`UNION_SAAS_ENV=production` against PostgreSQL and Redis; the floor is `bench/hello.py` on the same settings. "
              f"Each figure: {meta['seconds']:g} s of closed-loop load after {meta['warmup']:g} s of warm-up, "
              "from `bench/load.py` in its own process over loopback. Latencies in ms; "
              "*× floor* is the page's figure divided by the floor's at the same concurrency (latency: how many "
-             "times slower; throughput: the share of the floor's requests per second).", ""]
+             "times slower; throughput: the share of the floor's requests per second)."), ""]
     lines += ["| What | Clients | p50 | p95 | p99 | req/s | p95 × floor | req/s × floor | errors |",
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, label, _url, _h in targets:
@@ -213,8 +213,8 @@ def render(meta, targets, http, policy, floor):
             lines.append(f"| {label} | {clients} | {fmt(result['p50'], 2)} | {fmt(result['p95'], 2)} | "
                          f"{fmt(result['p99'], 2)} | {fmt(result['rps'])} | {fmt(p95x)} | {fmt(rpsx, 2)} | "
                          f"{result['errors']} |")
-    lines += ["", "Against issue 7's page yardstick (p95 under 25 ms at 8 clients, at least a quarter of the floor's "
-              "requests per second):", ""]
+    lines += ["", ("Against issue 7's page yardstick (p95 under 25 ms at 8 clients, at least a quarter of the floor's "
+              "requests per second):"), ""]
     for key, label, _url, _h in targets[1:]:
         result, base = http[key].get(8), floor.get(8)
         if not result or not base:
@@ -227,17 +227,17 @@ def render(meta, targets, http, policy, floor):
     if policy:
         ok = policy["ratio"] >= CAN_RATIO_TARGET
         verdict = "met" if ok else f"missed by {CAN_RATIO_TARGET - policy['ratio']:.0f}×"
-        lines += ["", "**Policy engine** (in-process, one thread): "
+        lines += ["", ("**Policy engine** (in-process, one thread): "
                   f"{policy['distinct_checks']:,} random checks over {policy['users_in_mix']} users (every holder of one "
                   f"of the {policy['grants']} grants and as many users with none) and the {policy['tenants']:,} tenants; "
-                  f"{policy['allowed_share']:.0%} of the answers are yes, and both engines give the same answer to every check.", "",
+                  f"{policy['allowed_share']:.0%} of the answers are yes, and both engines give the same answer to every check."), "",
                   "| Engine | checks/s | µs per check |", "|---|---:|---:|",
                   f"| `access.engine` `Subject.can()` | {policy['engine_checks_per_s']:,} | {policy['engine_us_per_check']} |",
-                  f"| pycasbin {policy.get('casbin_version', '')} RBAC with domains, keyMatch domain inheritance | "
-                  f"{policy['casbin_checks_per_s']:,} | {policy['casbin_us_per_check']} |", "",
-                  f"Ratio: **{policy['ratio']}×** (target {CAN_RATIO_TARGET}×: {verdict}). "
+                  (f"| pycasbin {policy.get('casbin_version', '')} RBAC with domains, keyMatch domain inheritance | "
+                  f"{policy['casbin_checks_per_s']:,} | {policy['casbin_us_per_check']} |"), "",
+                  (f"Ratio: **{policy['ratio']}×** (target {CAN_RATIO_TARGET}×: {verdict}). "
                   f"Building a subject from its grant rows (once per request) takes {policy['subject_build_us']} µs; "
-                  f"loading the casbin enforcer {policy['casbin_load_s']} s."]
+                  f"loading the casbin enforcer {policy['casbin_load_s']} s.")]
     lines += ["", END]
     return "\n".join(lines)
 
@@ -257,7 +257,7 @@ def main():
     parser = argparse.ArgumentParser(description="The benchmarks of issue 7 (see the module's docstring).")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8105)))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8105")))
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--warmup", type=float, default=2.0)
@@ -270,9 +270,9 @@ def main():
     clients = [int(c) for c in args.clients.split(",")]
     sys.path[:0] = [str(REPO), str(REPO / "src")]
 
-    meta = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
-            "command": "make bench" if os.environ.get("MAKELEVEL") else "python bench/run.py " + shlex.join(sys.argv[1:]),
-            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+            "command": "make bench" if os.environ.get("MAKELEVEL") else ("python bench/run.py " + shlex.join(sys.argv[1:])).strip(),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, check=False,
                                      text=True).stdout.strip() or "unknown",
             "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup, "slug": args.slug,
             "dataset": dataset(args.database, args.slug), "load_before": loadavg()}
@@ -296,7 +296,7 @@ def main():
                 cookie = signed_in_cookie(base, fed_admin)
                 targets = [
                     ("floor", "(a) floor: bare Flask hello", floor_url, {}),
-                    ("me", f"(b) `GET /api/v1/me`, street admin", f"{base}/api/v1/me", {"Authorization": f"Bearer {token}"}),
+                    ("me", "(b) `GET /api/v1/me`, street admin", f"{base}/api/v1/me", {"Authorization": f"Bearer {token}"}),
                     ("manage", f"(c) `/manage/{args.slug}`, federation admin", f"{base}/manage/{args.slug}",
                      {"Cookie": cookie}),
                     ("public", f"(d) public home `/t/{args.slug}-s01`", f"{base}/t/{args.slug}-s01", {}),
@@ -320,9 +320,9 @@ def main():
         print(f"gunicorn logs: {logdir}")
     policy = None
     if not args.skip_policy:
-        import casbin  # noqa: F401 - fail early with the hint below
-
         from importlib.metadata import version
+
+        import casbin  # noqa: F401 - fail early with the hint below
 
         sys.path.insert(0, str(BENCH))
         import policy as policy_bench

@@ -19,7 +19,7 @@ import importlib
 import itertools
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 
@@ -120,7 +120,7 @@ class SeedContext:
         self.slug = slug
         self.rng = random.Random(scale.seed)
         self.progress = progress
-        self.now = datetime.combine(datetime.now(timezone.utc).date(), time(12), tzinfo=timezone.utc)
+        self.now = datetime.combine(datetime.now(UTC).date(), time(12), tzinfo=UTC)
         self.start = self.now - timedelta(days=730)
         self.tenants: list[TenantRow] = []
         self.root: TenantRow | None = None

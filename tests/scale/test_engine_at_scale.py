@@ -2,11 +2,11 @@
 (a grant at any ancestor-or-self path holding the permission) over a whole generated tree."""
 import sqlalchemy as sa
 
+from tests.conftest import _password_hash
 from union_saas.access.engine import load_subject, policy
 from union_saas.accounts.models import User
 from union_saas.demo_seed import SCALES, seed
 from union_saas.tenancy.models import Tenant, ancestor_paths
-from tests.conftest import _password_hash
 
 
 def test_can_agrees_with_the_definition_on_every_tenant(app, db_session):

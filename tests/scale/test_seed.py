@@ -5,13 +5,13 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
+from tests.conftest import _password_hash
 from union_saas.access import engine
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.demo_seed import PASSWORD, SCALES, seed, steps
 from union_saas.members.models import Follow, Membership
 from union_saas.tenancy.models import Tenant, segment
-from tests.conftest import _password_hash
 
 SMALL = SCALES["small"]
 
@@ -48,7 +48,7 @@ def test_the_tree_is_consistent(db_session, built):
 
 
 def test_people_memberships_and_follows_match_the_scale(db_session, built):
-    count = lambda stmt: db_session.scalar(sa.select(sa.func.count()).select_from(stmt))  # noqa: E731
+    count = lambda stmt: db_session.scalar(sa.select(sa.func.count()).select_from(stmt))
     assert db_session.scalar(sa.select(sa.func.count()).select_from(User)) == SMALL.users
     status = dict(db_session.execute(sa.select(Membership.status, sa.func.count()).group_by(Membership.status)).all())
     assert status == {"active": SMALL.members, "pending": SMALL.pending, "closed": SMALL.closed,
@@ -125,7 +125,7 @@ def test_later_modules_add_steps_from_their_seed_module(monkeypatch):
     import types
 
     module = types.ModuleType("union_saas.fakedomain.seed")
-    later = lambda ctx: None  # noqa: E731
+    later = lambda ctx: None
     module.SEED_STEPS = [(45, later)]
     monkeypatch.setitem(sys.modules, "union_saas.fakedomain", types.ModuleType("union_saas.fakedomain"))
     monkeypatch.setitem(sys.modules, "union_saas.fakedomain.seed", module)
