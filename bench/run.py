@@ -318,11 +318,12 @@ def main():
                     status, _h, body = request(url, headers=headers)
                     if status != 200:
                         raise SystemExit(f"{url} answers {status}, not 200: {body[:300]}")
-                for key, label, url, headers in targets:
-                    http[key] = {}
-                    for n in clients:
+                # At each concurrency, the floor then every page: a ratio compares figures taken minutes
+                # apart at most, whatever else the machine is doing.
+                for n in clients:
+                    for key, label, url, headers in targets:
                         result = load(url, n, args.seconds, headers, args.warmup)
-                        http[key][n] = result
+                        http.setdefault(key, {})[n] = result
                         if key == "floor":
                             floor[n] = result
                         print(f"{label:<48} {n:>3} clients: p50 {result['p50']} p95 {result['p95']} "
