@@ -210,9 +210,10 @@ def render(meta, targets, http, policy, floor):
              f"Each figure: {meta['seconds']:g} s of closed-loop load after {meta['warmup']:g} s of warm-up, "
              "from `bench/load.py` in its own process over loopback. Latencies in ms; "
              "*× floor* is the page's figure divided by the floor's at the same concurrency (latency: how many "
-             "times slower; throughput: the share of the floor's requests per second)."), ""]
-    lines += ["| What | Clients | p50 | p95 | p99 | req/s | p95 × floor | req/s × floor | errors |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "times slower; throughput: the share of the floor's requests per second); *load*: the machine's "
+             "1-minute load average when the measurement started."), ""]
+    lines += ["| What | Clients | p50 | p95 | p99 | req/s | p95 × floor | req/s × floor | errors | load |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, label, _url, _h in targets:
         for clients, result in http[key].items():
             base = floor.get(clients)
@@ -220,7 +221,7 @@ def render(meta, targets, http, policy, floor):
             rpsx = result["rps"] / base["rps"] if key != "floor" and base and base["rps"] else None
             lines.append(f"| {label} | {clients} | {fmt(result['p50'], 2)} | {fmt(result['p95'], 2)} | "
                          f"{fmt(result['p99'], 2)} | {fmt(result['rps'])} | {fmt(p95x)} | {fmt(rpsx, 2)} | "
-                         f"{result['errors']} |")
+                         f"{result['errors']} | {result.get('load', '')} |")
     lines += ["", ("Against issue 7's page yardstick (p95 under 25 ms at 8 clients, at least a quarter of the floor's "
               "requests per second):"), ""]
     for key, label, _url, _h in targets[1:]:
@@ -322,7 +323,9 @@ def main():
                 # apart at most, whatever else the machine is doing.
                 for n in clients:
                     for key, label, url, headers in targets:
+                        load_then = loadavg().split()[0]
                         result = load(url, n, args.seconds, headers, args.warmup)
+                        result["load"] = load_then
                         http.setdefault(key, {})[n] = result
                         if key == "floor":
                             floor[n] = result
