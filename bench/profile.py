@@ -1,9 +1,10 @@
 """Where a benchmarked page spends its time: in-process, production settings, the large data set.
 
 ``python bench/profile.py [--requests 200] [PATH ...]`` signs in the way the benchmark does (the street
-administrator's bearer token for /api/v1, the federation administrator's session for pages), then for
-each path prints the queries of one request, the mean time per request and the part of it spent
-waiting on PostgreSQL, and a pyinstrument profile of the requests (written to bench/profiles/).
+administrator's bearer token for /api/v1, the federation administrator's session for /manage, nobody for
+public pages), then for each path prints the queries of one request, the mean time per request and the
+part of it spent waiting on PostgreSQL, and a pyinstrument profile of the requests (written to
+bench/profiles/).
 """
 import argparse
 import os
@@ -46,11 +47,12 @@ def main():
         street = db.session.scalar(sa.select(User).where(User.username == f"{args.slug}-s01-admin"))
         token, _ = issue_token(street, app.config["SECRET_KEY"], 3600)
         fed_id = f"{fed.id}:{fed.token_generation}"
-    client = app.test_client()
+    client, anonymous = app.test_client(), app.test_client()
     agent = "union-saas-bench"
     with app.test_request_context(headers={"User-Agent": agent}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         identifier = _create_identifier()
-    with client.session_transaction() as session:
+    signed_in = client
+    with signed_in.session_transaction() as session:
         session.update({"_user_id": fed_id, "_fresh": True, "_id": identifier})
 
     statements, sql_time, started = [], [0.0], {}
@@ -63,6 +65,8 @@ def main():
         headers = {"User-Agent": agent}
         if path.startswith("/api/"):
             headers["Authorization"] = f"Bearer {token}"
+        # As in the benchmark: the API with the token, /manage signed in, public pages anonymous.
+        client = signed_in if path.startswith("/manage") else anonymous
         for _ in range(20):
             response = client.get(path, headers=headers)
         if response.status_code != 200:
