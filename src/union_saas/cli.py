@@ -128,7 +128,7 @@ def seed(scale_name, slug):
         raise click.ClickException(str(error)) from None
     db.session.commit()
     counts = ", ".join(f"{n:,} {table}" for table, n in ctx.counts.items())
-    click.echo(f"{ctx.slug} ({scale_name}) built in {time.monotonic() - started:.0f} s: {counts}.")
+    click.echo(f"{ctx.slug} ({scale_name}) built in {time.monotonic() - started:.1f} s: {counts}.")
     click.echo(f"Every account's password is {PASSWORD}. Federation administrator: {ctx.usernames[ctx.admins['federation_admin'][0][0]]}"
                f" (/manage/{ctx.slug}); street administrators: {ctx.slug}-s01-admin ... "
                f"{ctx.slug}-s{ctx.scale.streets:02d}-admin; members: {ctx.slug}-000000 ...")
