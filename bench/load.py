@@ -24,7 +24,7 @@ def client(url, headers, deadline, measure_from, timeout, out):
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     conn = None
-    latencies, statuses, errors = [], {}, 0
+    latencies, statuses, errors, sent = [], {}, 0, 0
     while True:
         start = time.perf_counter()
         if start >= deadline:
@@ -45,6 +45,7 @@ def client(url, headers, deadline, measure_from, timeout, out):
             conn = None
             status = "error"
         end = time.perf_counter()
+        sent += 1
         if start >= measure_from:
             statuses[status] = statuses.get(status, 0) + 1
             if status == 200:
@@ -53,7 +54,7 @@ def client(url, headers, deadline, measure_from, timeout, out):
                 errors += 1
     if conn is not None:
         conn.close()
-    out.append((latencies, statuses, errors))
+    out.append((latencies, statuses, errors, sent))
 
 
 def run(url, clients, seconds, warmup=1.0, headers=None, timeout=30.0):
@@ -68,13 +69,14 @@ def run(url, clients, seconds, warmup=1.0, headers=None, timeout=30.0):
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + warmup + timeout + 5)
-    latencies = sorted(x for lat, _s, _e in out for x in lat)
+    latencies = sorted(x for lat, _s, _e, _n in out for x in lat)
     statuses = {}
-    for _lat, st, _e in out:
+    for _lat, st, _e, _n in out:
         for key, n in st.items():
             statuses[str(key)] = statuses.get(str(key), 0) + n
     ms = lambda v: None if v is None else round(v * 1000, 2)
-    return {"clients": clients, "seconds": seconds, "requests": len(latencies), "errors": sum(e for _l, _s, e in out),
+    return {"clients": clients, "seconds": seconds, "requests": len(latencies), "errors": sum(e for _l, _s, e, _n in out),
+            "sent": sum(n for _l, _s, _e, n in out),
             "statuses": statuses, "p50": ms(percentile(latencies, 50)), "p95": ms(percentile(latencies, 95)),
             "p99": ms(percentile(latencies, 99)), "rps": round(len(latencies) / seconds, 1)}
 

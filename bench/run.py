@@ -81,6 +81,45 @@ def loadavg():
         return "unknown"
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of ``pids`` (processes that ended count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def children_of(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def backend_pids(url):
+    """The PostgreSQL server processes serving the database's other connections (the app's pools)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                             "AND pid <> pg_backend_pid()")))
+    finally:
+        engine.dispose()
+
+
 def dataset(url, slug):
     import sqlalchemy as sa
 
@@ -193,6 +232,14 @@ def load(url, clients, seconds, headers, warmup):
     return json.loads(output.stdout)
 
 
+def cpu_cell(result):
+    if result.get("app_cpu_ms") is None:
+        return ""
+    if result.get("db_cpu_ms") is None:
+        return f"{result['app_cpu_ms']:.2f}"
+    return f"{result['app_cpu_ms']:.2f} + {result['db_cpu_ms']:.2f}"
+
+
 def fmt(value, digits=1):
     return "–" if value is None else f"{value:,.{digits}f}"
 
@@ -211,9 +258,12 @@ def render(meta, targets, http, policy, floor):
              "from `bench/load.py` in its own process over loopback. Latencies in ms; "
              "*× floor* is the page's figure divided by the floor's at the same concurrency (latency: how many "
              "times slower; throughput: the share of the floor's requests per second); *load*: the machine's "
-             "1-minute load average when the measurement started."), ""]
-    lines += ["| What | Clients | p50 | p95 | p99 | req/s | p95 × floor | req/s × floor | errors | load |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "1-minute load average when the measurement started; *CPU ms/req*: the CPU time the gunicorn workers "
+             "(and, for the product, the PostgreSQL backends of the database) spent per request during the "
+             "measurement, warm-up included: the cost of a request whatever else the machine was doing."), ""]
+    lines += [("| What | Clients | p50 | p95 | p99 | req/s | p95 × floor | req/s × floor | errors | load "
+              "| CPU ms/req: gunicorn + PostgreSQL |"),
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for key, label, _url, _h in targets:
         for clients, result in http[key].items():
             base = floor.get(clients)
@@ -221,7 +271,7 @@ def render(meta, targets, http, policy, floor):
             rpsx = result["rps"] / base["rps"] if key != "floor" and base and base["rps"] else None
             lines.append(f"| {label} | {clients} | {fmt(result['p50'], 2)} | {fmt(result['p95'], 2)} | "
                          f"{fmt(result['p99'], 2)} | {fmt(result['rps'])} | {fmt(p95x)} | {fmt(rpsx, 2)} | "
-                         f"{result['errors']} | {result.get('load', '')} |")
+                         f"{result['errors']} | {result.get('load', '')} | {cpu_cell(result)} |")
     lines += ["", ("Against issue 7's page yardstick (p95 under 25 ms at 8 clients, at least a quarter of the floor's "
               "requests per second):"), ""]
     for key, label, _url, _h in targets[1:]:
@@ -324,8 +374,19 @@ def main():
                 for n in clients:
                     for key, label, url, headers in targets:
                         load_then = loadavg().split()[0]
+                        server = product if key != "floor" else hello
+                        workers = children_of(server.pid)
+                        backends = backend_pids(args.database) if key != "floor" else []
+                        cpu_before = cpu_seconds(workers), cpu_seconds(backends)
                         result = load(url, n, args.seconds, headers, args.warmup)
+                        backends_after = backend_pids(args.database) if key != "floor" else []
+                        cpu_after = cpu_seconds(workers), cpu_seconds(backends_after)
+                        sent = max(result["sent"], 1)
                         result["load"] = load_then
+                        # Server CPU per request: what the page costs whatever else the machine does.
+                        result["app_cpu_ms"] = round((cpu_after[0] - cpu_before[0]) / sent * 1000, 2)
+                        result["db_cpu_ms"] = round(max(cpu_after[1] - cpu_before[1], 0) / sent * 1000, 2) \
+                            if key != "floor" else None
                         http.setdefault(key, {})[n] = result
                         if key == "floor":
                             floor[n] = result
