@@ -7,7 +7,7 @@ PKG := src/union_saas
 DOMAINS := $(patsubst $(PKG)/%/,%,$(dir $(wildcard $(PKG)/*/views.py) $(wildcard $(PKG)/core/errors.py)))
 CATALOGS := $(wildcard $(PKG)/*/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: install run worker test e2e bench lint migrate upgrade translations i18n-extract seed-large clean
+.PHONY: install run worker test e2e bench lint migrate upgrade translations i18n-extract seed-small seed-large clean
 
 install: $(VENV)/.installed $(CATALOGS:.po=.mo)
 
@@ -51,12 +51,22 @@ test: install
 e2e: install
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
+# Needs the large data set in PostgreSQL `bench` (BENCH_DATABASE_URL): see bench/run.py.
 bench: install
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/python -m pip install --quiet ruff
 	$(BIN)/ruff check src tests bench
+
+# A realistic federation with bulk inserts (into DATABASE_URL, migrated first): small for development,
+# large for benchmarks (5,000 unions, 500,000 users; minutes on PostgreSQL).
+seed-small: upgrade
+	$(BIN)/flask demo seed --scale small
+
+seed-large: upgrade
+	$(BIN)/flask demo seed --scale large
 
 # Write a new migration after changing models: make migrate m="what changed"
 migrate: install

@@ -99,3 +99,36 @@ def ensure():
     for line in ensure_demo(db.session, current_app):
         click.echo(line)
     db.session.commit()
+
+
+@demo.command("seed")
+@click.option("--scale", "scale_name", type=click.Choice(["small", "large"]), default="small", show_default=True,
+              help="small: a few hundred unions, a few thousand users; large: a district (5,000 unions, 500,000 users).")
+@click.option("--slug", default=None, help="Slug of the federation to build (default: qingyang).")
+def seed(scale_name, slug):
+    """Build a realistic federation with bulk inserts (see union_saas/demo_seed.py); prints its accounts."""
+    import time
+
+    from werkzeug.security import generate_password_hash
+
+    from union_saas import DOMAINS
+    from union_saas.demo_seed import DEFAULT_SLUG, PASSWORD, SCALES
+    from union_saas.demo_seed import seed as build
+
+    started = time.monotonic()
+
+    def progress(label, total):
+        return click.progressbar(length=total, label=f"{label:<12}", show_pos=True)
+
+    try:
+        ctx = build(db.session, SCALES[scale_name], slug=slug or DEFAULT_SLUG, domains=DOMAINS, progress=progress,
+                    password_hash=generate_password_hash(PASSWORD, method=current_app.config["PASSWORD_HASH_METHOD"]))
+    except ValueError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    counts = ", ".join(f"{n:,} {table}" for table, n in ctx.counts.items())
+    click.echo(f"{ctx.slug} ({scale_name}) built in {time.monotonic() - started:.1f} s: {counts}.")
+    click.echo(f"Every account's password is {PASSWORD}. Federation administrator: {ctx.usernames[ctx.admins['federation_admin'][0][0]]}"
+               f" (/manage/{ctx.slug}); street administrators: {ctx.slug}-s01-admin ... "
+               f"{ctx.slug}-s{ctx.scale.streets:02d}-admin; members: {ctx.slug}-000000 ...")

@@ -13,7 +13,7 @@ from flask import current_app, g, has_app_context
 
 from union_saas.access.models import Grant
 from union_saas.core.db import utcnow
-from union_saas.tenancy.models import Tenant, ancestor_paths, subtree_clause
+from union_saas.tenancy.models import SEGMENT, Tenant, ancestor_paths, subtree_clause
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,16 @@ class Subject:
         return frozenset(held)
 
     def can(self, permission: str, path: str) -> bool:
-        return any(permission in self._by_path.get(prefix, ()) for prefix in ancestor_paths(path))
+        # The ancestors' paths are the prefixes of ``path`` that end after a segment: segments have a
+        # fixed width, so they are sliced, not parsed (a check is ~1 µs; see bench/RESULTS.md).
+        if not self._by_path:
+            return False
+        get = self._by_path.get
+        for end in range(SEGMENT + 2, len(path) + 1, SEGMENT + 1):
+            held = get(path[:end])
+            if held is not None and permission in held:
+                return True
+        return False
 
     def manages(self, path: str) -> bool:
         """Holds any grant at ``path`` or above it: may see the tenant's management pages."""

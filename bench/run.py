@@ -1,0 +1,426 @@
+"""``make bench``: the benchmarks of issue 7, written into bench/RESULTS.md.
+
+1. Starts gunicorn twice with the same settings: the product (``wsgi:app``, production settings, against
+   the PostgreSQL database holding the large data set and Redis), and the floor (``bench/hello.py``, a
+   bare Flask "hello" route). Waits until both answer.
+2. Signs in over HTTP like a client would: a bearer token for a street administrator, a session cookie
+   (through the sign-in form, with its CSRF token) for the federation administrator.
+3. For each page and each number of concurrent clients, runs ``bench/load.py`` in a separate process
+   over loopback: p50/p95/p99 latency and requests per second, each also as a ratio to the floor of
+   the same run at the same concurrency.
+4. Runs ``bench/policy.py`` in-process: the access engine's ``can()`` against pycasbin, same grants.
+5. Writes the figures, the machine and the date between the markers of bench/RESULTS.md (what is
+   outside them, the analysis, stays), and stops the servers it started.
+
+The data set comes first: ``DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bench make seed-large``.
+Options: ``--seconds`` per measurement (default 10), ``--clients 1,8,32``, ``--workers`` (default 4, as in
+the README's production command), ``--database``, ``--redis``, ``--port`` (the floor uses the next one).
+"""
+import argparse
+import html
+import json
+import os
+import platform
+import re
+import secrets
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+BIN = Path(sys.executable).parent
+RESULTS = BENCH / "RESULTS.md"
+START, END = "<!-- results:start (written by bench/run.py) -->", "<!-- results:end -->"
+USER_AGENT = "union-saas-bench"
+PASSWORD = "union-demo-2026"
+# Issue 7's page-level yardstick (stated for the member feed): p95 under 25 ms at 8 clients and at
+# least a quarter of the floor's throughput. Applied here to every product page measured.
+P95_TARGET_MS, RPS_SHARE_TARGET, CAN_RATIO_TARGET = 25.0, 0.25, 200
+# What is measured against the floor: key, label, path, who asks ("token:<username>" sends a bearer token,
+# "session:<username>" signs in through the form; None: anonymous). Modules add their pages here
+# (the member feed, the insights page, the member directory...), on accounts of the seeded data set.
+TARGETS = [
+    ("me", "(b) `GET /api/v1/me`, street admin", "/api/v1/me", "token:{slug}-s01-admin"),
+    ("manage", "(c) `/manage/{slug}`, federation admin", "/manage/{slug}", "session:{slug}-admin"),
+    ("public", "(d) public home `/t/{slug}-s01`", "/t/{slug}-s01", None),
+]
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = "unknown"
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        memory = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        pass
+    return {"nproc": os.cpu_count(), "memory": memory, "cpu": cpu, "python": platform.python_version(),
+            "kernel": platform.release()}
+
+
+def loadavg():
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pids):
+    """User + system CPU time of ``pids`` (processes that ended count nothing)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def children_of(pid):
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+def backend_pids(url):
+    """The PostgreSQL server processes serving the database's other connections (the app's pools)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            return list(conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                             "AND pid <> pg_backend_pid()")))
+    finally:
+        engine.dispose()
+
+
+def dataset(url, slug):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as conn:
+        root = conn.execute(sa.text("SELECT id, path FROM tenant WHERE slug = :s"), {"s": slug}).first()
+        if root is None:
+            raise SystemExit(f"no federation {slug!r} in {url}: build it first with\n"
+                             f"  DATABASE_URL={url} make seed-large")
+        count = lambda sql: conn.scalar(sa.text(sql), {"r": root.id})
+        figures = {
+            "tenants": count("SELECT count(*) FROM tenant WHERE root_id = :r"),
+            "max_depth": count("SELECT max(depth) FROM tenant WHERE root_id = :r"),
+            "users": count('SELECT count(*) FROM "user"'),
+            "active_members": count("SELECT count(*) FROM membership WHERE root_id = :r AND status = 'active'"),
+            "followers": count("SELECT count(DISTINCT user_id) FROM follow WHERE root_id = :r"),
+            "grants": count("SELECT count(*) FROM access_grant WHERE root_id = :r AND revoked_at IS NULL"),
+        }
+    engine.dispose()
+    return figures
+
+
+def start_gunicorn(app, port, workers, env, chdir, log):
+    command = [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+               "--chdir", str(chdir), app]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    return process, command
+
+
+def wait_for(url, process, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn stopped (exit {process.returncode}) before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                response.read()
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"{url} did not answer within {seconds} s")
+
+
+def stop(process):
+    if process and process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def request(url, data=None, headers=None, json_body=None):
+    headers = {"User-Agent": USER_AGENT, **(headers or {})}
+    if json_body is not None:
+        data = json.dumps(json_body).encode()
+        headers["Content-Type"] = "application/json"
+    elif isinstance(data, dict):
+        data = urllib.parse.urlencode(data).encode()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        response = opener.open(urllib.request.Request(url, data=data, headers=headers), timeout=60)
+    except urllib.error.HTTPError as error:
+        response = error
+    return response.status, response.headers, response.read().decode("utf-8", "replace")
+
+
+def session_cookie(headers):
+    for value in headers.get_all("Set-Cookie") or []:
+        if value.startswith("session="):
+            return value.split(";", 1)[0]
+    return None
+
+
+def bearer_token(base, username):
+    status, _h, body = request(f"{base}/api/v1/auth/token", json_body={"username": username, "password": PASSWORD})
+    if status != 200:
+        raise SystemExit(f"could not get a token for {username}: {status} {body[:200]}")
+    return json.loads(body)["token"]
+
+
+def signed_in_cookie(base, username):
+    status, headers, body = request(f"{base}/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body)
+    cookie = session_cookie(headers)
+    if status != 200 or not token or not cookie:
+        raise SystemExit(f"the sign-in form did not come: {status}")
+    status, headers, body = request(f"{base}/login", {"csrf_token": html.unescape(token.group(1)), "username": username,
+                                                      "password": PASSWORD}, headers={"Cookie": cookie})
+    if status != 302 or not session_cookie(headers):
+        raise SystemExit(f"could not sign in as {username}: {status} {body[:200]}")
+    return session_cookie(headers)
+
+
+def load(url, clients, seconds, headers, warmup):
+    command = [sys.executable, str(BENCH / "load.py"), url, "--clients", str(clients), "--seconds", str(seconds),
+               "--warmup", str(warmup)]
+    for name, value in headers.items():
+        command += ["--header", f"{name}: {value}"]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, timeout=seconds + warmup + 120)
+    return json.loads(output.stdout)
+
+
+def cpu_cell(result):
+    if result.get("app_cpu_ms") is None:
+        return ""
+    if result.get("db_cpu_ms") is None:
+        return f"{result['app_cpu_ms']:.2f}"
+    return f"{result['app_cpu_ms']:.2f} + {result['db_cpu_ms']:.2f}"
+
+
+def fmt(value, digits=1):
+    return "–" if value is None else f"{value:,.{digits}f}"
+
+
+def render(meta, targets, http, policy, floor):
+    lines = [START, "", f"Run on {meta['date']} with `{meta['command']}` (commit `{meta['commit']}`).", "",
+             (f"**Machine**: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['memory']} memory, "
+             f"Linux {meta['machine']['kernel']}, Python {meta['machine']['python']}. The load generator, gunicorn, "
+             "PostgreSQL and Redis share these CPUs (and, when the machine is shared, whatever else runs on it): "
+             f"load average {meta['load_before']} (1, 5, 15 min) before the run, {meta['load_after']} after."), "",
+             f"**Data set** (federation `{meta['slug']}`): " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in meta["dataset"].items())
+             + ".", "",
+             (f"**Servers**: `gunicorn --workers {meta['workers']}` (sync workers, the README's production command) with "
+             "`UNION_SAAS_ENV=production` against PostgreSQL and Redis; the floor is `bench/hello.py` on the same settings. "
+             f"Each figure: {meta['seconds']:g} s of closed-loop load after {meta['warmup']:g} s of warm-up, "
+             "from `bench/load.py` in its own process over loopback. Latencies in ms; "
+             "*× floor* is the page's figure divided by the floor's at the same concurrency (latency: how many "
+             "times slower; throughput: the share of the floor's requests per second); *load*: the machine's "
+             "1-minute load average when the measurement started; *CPU ms/req*: the CPU time the gunicorn workers "
+             "(and, for the product, the PostgreSQL backends of the database) spent per request during the "
+             "measurement, warm-up included: the cost of a request whatever else the machine was doing."), ""]
+    lines += [("| What | Clients | p50 | p95 | p99 | req/s | p95 × floor | req/s × floor | errors | load "
+              "| CPU ms/req: gunicorn + PostgreSQL |"),
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, label, _url, _h in targets:
+        for clients, result in http[key].items():
+            base = floor.get(clients)
+            p95x = result["p95"] / base["p95"] if key != "floor" and base and result["p95"] and base["p95"] else None
+            rpsx = result["rps"] / base["rps"] if key != "floor" and base and base["rps"] else None
+            lines.append(f"| {label} | {clients} | {fmt(result['p50'], 2)} | {fmt(result['p95'], 2)} | "
+                         f"{fmt(result['p99'], 2)} | {fmt(result['rps'])} | {fmt(p95x)} | {fmt(rpsx, 2)} | "
+                         f"{result['errors']} | {result.get('load', '')} | {cpu_cell(result)} |")
+    lines += ["", ("Against issue 7's page yardstick (p95 under 25 ms at 8 clients, at least a quarter of the floor's "
+              "requests per second):"), ""]
+    for key, label, _url, _h in targets[1:]:
+        result, base = http[key].get(8), floor.get(8)
+        if not result or not base:
+            continue
+        p95 = result["p95"] or 0.0
+        share = result["rps"] / base["rps"] if base["rps"] else 0
+        p95_verdict = "meets" if p95 < P95_TARGET_MS else f"misses by {p95 - P95_TARGET_MS:.1f} ms"
+        rps_verdict = "meets" if share >= RPS_SHARE_TARGET else f"misses: reaches {share / RPS_SHARE_TARGET:.1%} of the target"
+        lines.append(f"- {label}: p95 {fmt(p95, 2)} ms ({p95_verdict}); {share:.3f} of the floor's req/s ({rps_verdict}).")
+    if policy:
+        ok = policy["ratio"] >= CAN_RATIO_TARGET
+        verdict = "met" if ok else f"missed by {CAN_RATIO_TARGET - policy['ratio']:.0f}×"
+        lines += ["", ("**Policy engine** (in-process, one thread): "
+                  f"{policy['distinct_checks']:,} random checks over {policy['users_in_mix']} users (every holder of one "
+                  f"of the {policy['grants']} grants and as many users with none) and the {policy['tenants']:,} tenants; "
+                  f"{policy['allowed_share']:.0%} of the answers are yes, and both engines give the same answer to every check."), "",
+                  "| Engine | checks/s | µs per check |", "|---|---:|---:|",
+                  f"| `access.engine` `Subject.can()` | {policy['engine_checks_per_s']:,} | {policy['engine_us_per_check']} |",
+                  (f"| pycasbin {policy.get('casbin_version', '')} RBAC with domains, keyMatch domain inheritance | "
+                  f"{policy['casbin_checks_per_s']:,} | {policy['casbin_us_per_check']} |"), "",
+                  (f"Ratio: **{policy['ratio']}×** (target {CAN_RATIO_TARGET}×: {verdict}). "
+                  f"Building a subject from its grant rows (once per request) takes {policy['subject_build_us']} µs; "
+                  f"loading the casbin enforcer {policy['casbin_load_ms']} ms.")]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+def write_results(block):
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n\n" + START + "\n" + END + "\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        tail = rest.split(END, 1)[1]
+        text = head + block + tail
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    RESULTS.write_text(text, encoding="utf-8")
+
+
+def main():
+    parser = argparse.ArgumentParser(description="The benchmarks of issue 7 (see the module's docstring).")
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8105")))
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--warmup", type=float, default=2.0)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--slug", default="qingyang")
+    parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--skip-policy", action="store_true")
+    parser.add_argument("--no-write", action="store_true", help="print the results instead of writing RESULTS.md")
+    args = parser.parse_args()
+    clients = [int(c) for c in args.clients.split(",")]
+    sys.path[:0] = [str(REPO), str(REPO / "src")]
+
+    meta = {"date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": machine(),
+            "command": "make bench" if os.environ.get("MAKELEVEL") else ("python bench/run.py " + shlex.join(sys.argv[1:])).strip(),
+            "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, check=False,
+                                     text=True).stdout.strip() or "unknown",
+            "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup, "slug": args.slug,
+            "dataset": dataset(args.database, args.slug), "load_before": loadavg()}
+    print(f"data set: {meta['dataset']}", flush=True)
+    http, floor, targets = {}, {}, []
+    if not args.skip_http:
+        env = {**os.environ, "UNION_SAAS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48),
+               "DATABASE_URL": args.database, "REDIS_URL": args.redis}
+        logdir = Path(tempfile.mkdtemp(prefix="union-saas-bench-"))
+        product = hello = None
+        try:
+            with open(logdir / "product.log", "wb") as plog, open(logdir / "hello.log", "wb") as hlog:
+                product, command = start_gunicorn("wsgi:app", args.port, args.workers, env, REPO, plog)
+                hello, _c = start_gunicorn("hello:app", args.port + 1, args.workers, env, BENCH, hlog)
+                meta["gunicorn"] = " ".join(command)
+                base, floor_url = f"http://127.0.0.1:{args.port}", f"http://127.0.0.1:{args.port + 1}/"
+                wait_for(f"{base}/", product)
+                wait_for(floor_url, hello)
+                credentials = {}
+
+                def auth(kind):  # signs in on first use; one token or session per account for the run
+                    if kind is None:
+                        return {}
+                    if kind not in credentials:
+                        how, username = kind.split(":", 1)
+                        username = username.format(slug=args.slug)
+                        credentials[kind] = ({"Authorization": f"Bearer {bearer_token(base, username)}"} if how == "token"
+                                             else {"Cookie": signed_in_cookie(base, username)})
+                    return credentials[kind]
+
+                targets = [("floor", "(a) floor: bare Flask hello", floor_url, {})]
+                targets += [(key, label.format(slug=args.slug), base + path.format(slug=args.slug), auth(kind))
+                            for key, label, path, kind in TARGETS]
+                for key, _label, url, headers in targets:
+                    status, _h, body = request(url, headers=headers)
+                    if status != 200:
+                        raise SystemExit(f"{url} answers {status}, not 200: {body[:300]}")
+                # At each concurrency, the floor then every page: a ratio compares figures taken minutes
+                # apart at most, whatever else the machine is doing.
+                for n in clients:
+                    for key, label, url, headers in targets:
+                        load_then = loadavg().split()[0]
+                        server = product if key != "floor" else hello
+                        workers = children_of(server.pid)
+                        backends = backend_pids(args.database) if key != "floor" else []
+                        cpu_before = cpu_seconds(workers), cpu_seconds(backends)
+                        result = load(url, n, args.seconds, headers, args.warmup)
+                        backends_after = backend_pids(args.database) if key != "floor" else []
+                        cpu_after = cpu_seconds(workers), cpu_seconds(backends_after)
+                        sent = max(result["sent"], 1)
+                        result["load"] = load_then
+                        # Server CPU per request: what the page costs whatever else the machine does.
+                        result["app_cpu_ms"] = round((cpu_after[0] - cpu_before[0]) / sent * 1000, 2)
+                        result["db_cpu_ms"] = round(max(cpu_after[1] - cpu_before[1], 0) / sent * 1000, 2) \
+                            if key != "floor" else None
+                        http.setdefault(key, {})[n] = result
+                        if key == "floor":
+                            floor[n] = result
+                        print(f"{label:<48} {n:>3} clients: p50 {result['p50']} p95 {result['p95']} "
+                              f"p99 {result['p99']} ms, {result['rps']} req/s, {result['errors']} errors", flush=True)
+        finally:
+            stop(product)
+            stop(hello)
+        print(f"gunicorn logs: {logdir}")
+    policy = None
+    if not args.skip_policy:
+        from importlib.metadata import version
+
+        import casbin  # noqa: F401 - fail early with the hint below
+
+        sys.path.insert(0, str(BENCH))
+        import policy as policy_bench
+
+        policy = policy_bench.run(args.database)
+        policy["casbin_version"] = version("casbin")
+        print("policy:", json.dumps(policy), flush=True)
+    meta["load_after"] = loadavg()
+    block = render(meta, targets, http, policy, floor)
+    if args.no_write:
+        print(block)
+    else:
+        write_results(block)
+        print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    try:
+        import casbin  # noqa: F401
+    except ImportError:
+        if "--skip-policy" not in sys.argv:
+            raise SystemExit("pycasbin is missing: pip install -e '.[bench]' (make bench does it)")
+    main()
