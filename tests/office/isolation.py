@@ -18,6 +18,26 @@ def siblings_notice(world, session):
     return {"notice": notice.id}
 
 
+def a_notice_file(world, session):
+    from flask import current_app
+
+    from union_saas.office import services
+    from union_saas.office.models import NoticeAttachment
+
+    notice = helpers.send(session, world.tenants["a-s1"], "children")
+    row = NoticeAttachment(notice_id=notice.id, filename="plan.png", stored_name=f"iso-n{notice.id}.png",
+                           content_type="image/png", size=len(helpers.PNG))
+    session.add(row)
+    session.flush()
+    with open(f"{services.upload_dir(current_app)}/{row.stored_name}", "wb") as out:
+        out.write(helpers.PNG)
+    return {"file": row.id}
+
+
+def own_notice(world, session):
+    return {"notice": helpers.send(session, world.tenants["a-s1"], "children").id}
+
+
 def parents_task(world, session, fields=None):
     task = helpers.assign(session, world.tenants["a"], "subtree", fields=fields)
     return task, helpers.assignment_of(session, task, world.tenants["a-s1"])
@@ -106,6 +126,11 @@ CASES = [
          body={"under": "a-s1"}),
     Case("office_api.notifications", "GET", "/api/v1/tenants/{own}/notifications", managed(200)),
     Case("office_api.my_notices", "GET", "/api/v1/me/notices", everyone(200)),
+    Case("office_api.attach_to_notice", "POST", "/api/v1/notices/{notice}/attachments", managed(201, officer=403),
+         setup=own_notice, files=helpers.png),
+    # A notice of a-s1 to its child: its office and the office it was addressed to read its files.
+    Case("office_api.notice_file", "GET", "/api/v1/notice-files/{file}", {**managed(200), "child_admin": 200},
+         setup=a_notice_file),
     # tasks
     Case("office_api.assign_task", "POST", "/api/v1/tenants/{own}/tasks", managed(202, officer=403), body=TASK),
     Case("office_api.task_list", "GET", "/api/v1/tenants/{own}/tasks", managed(200, officer=403)),
@@ -129,6 +154,8 @@ CASES = [
     Case("office_api.download_export", "GET", "/api/v1/exports/{job}", EXPORT_FILE, setup=own_admins_export),
     # pages
     Case("office.inbox", "GET", "/manage/{own}/office", managed(200), page=True),
+    Case("office.notice_file", "GET", "/office/notice-files/{file}", {**managed(200), "child_admin": 200}, page=True,
+         setup=a_notice_file),
     Case("office.notice", "GET", "/manage/{own}/office/notices/{notice}", managed(200), page=True,
          setup=parents_notice),
     Case("office.ack", "POST", "/manage/{own}/office/notices/{notice}/ack", managed(302), page=True,

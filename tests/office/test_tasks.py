@@ -325,3 +325,52 @@ def test_the_send_reminders_command_runs(office, app, db_session):
     result = app.test_cli_runner().invoke(args=["office", "send-reminders"])
     assert result.exit_code == 0, result.output
     assert "due today: 2" in result.output or "due tomorrow: 2" in result.output
+
+
+# --- pages ------------------------------------------------------------------------------------------
+
+def test_the_task_form_refuses_a_past_due_date_and_keeps_what_was_typed(office, login, db_session):
+    _tenants, people = office
+    response = login(people["s1"]).post("/manage/s1/office/tasks/new", data={
+        "title": "Kept title", "due_at": "2020-01-01T09:00", "to": "children", "field_name_0": "Photos",
+        "field_kind_0": "file"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Kept title" in html and 'value="Photos"' in html
+    assert count(db_session, Task) == 0
+
+
+def test_the_task_form_assigns_with_fields(office, login, db_session, run_job):
+    tenants, people = office
+    response = login(people["s1"]).post("/manage/s1/office/tasks/new", data={
+        "title": "Headcount", "due_at": "2099-01-01T09:00", "to": "list", "to_list": "c2",
+        "field_name_0": "People", "field_kind_0": "number", "field_required_0": "1"})
+    assert response.status_code == 302
+    run_job(response.headers["Location"].split("/jobs/")[1].split("?")[0])
+    task = db_session.scalar(sa.select(Task))
+    assert task.fields == [{"name": "People", "kind": "number", "required": True}]
+    assert task.due_at.astimezone(services.LOCAL_ZONE).hour == 9
+    assert [a.tenant_id for a in db_session.scalars(sa.select(Assignment))] == [tenants["c2"].id]
+
+
+def test_the_report_page_shows_field_errors_and_then_submits(office, login, db_session, upload_dir):
+    tenants, people = office
+    task = helpers.assign(db_session, tenants["s1"], "children", fields=FIELDS + FILE_FIELDS)
+    a = helpers.assignment_of(db_session, task, tenants["c1"])
+    db_session.commit()
+    client = login(people["c1"])
+    response = client.post(f"/manage/c1/office/assignments/{a.id}/report", data={"v_Activities": "x",
+                                                                                  "v_Summary": "Kept"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "请输入数字。" in html and "Kept" in html and "请至少上传一个文件。" in html
+    response = client.post(f"/manage/c1/office/assignments/{a.id}/attachments",
+                           data={"field": "Photos", "file": (io.BytesIO(b"not a png"), "x.png")})
+    assert response.status_code == 422 and count(db_session, Attachment) == 0
+    assert client.post(f"/manage/c1/office/assignments/{a.id}/attachments",
+                       data={"field": "Photos", **helpers.png()}).status_code == 302
+    assert client.post(f"/manage/c1/office/assignments/{a.id}/report",
+                       data={"v_Activities": "2", "v_Summary": "Done"}).status_code == 302
+    assert assignment(db_session, task, tenants["c1"]).status == "submitted"
+    html = login(people["s1"]).get(f"/manage/c1/office/assignments/{a.id}").get_data(as_text=True)
+    assert "photo.png" in html and "/accept" in html

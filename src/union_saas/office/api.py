@@ -261,3 +261,24 @@ def export(task_id):
 @record_view("task.assign")
 def download_export(job_id):
     return lookups.send_export(job_id)
+
+
+@blp.route("/notices/<int:notice_id>/attachments", methods=["POST"])
+@blp.arguments(schemas.AttachmentFileSchema, location="files")
+@blp.response(201, schemas.NoticeFileSchema)
+@blp.alt_response(404, description="No such notice, or not visible to the caller")
+@record_view("notice.send")
+def attach_to_notice(files, notice_id):
+    from flask import current_app
+
+    notice = lookups.own_notice(notice_id)
+    a = services.attach_to_notice(db.session, current_app, current_user, notice, files["file"])
+    return schemas.notice_file_doc(a)
+
+
+@blp.route("/notice-files/<int:file_id>", methods=["GET"])
+@blp.response(200, description="The file")
+@blp.alt_response(404, description="No such file, or not visible to the caller")
+@signed_in
+def notice_file(file_id):
+    return lookups.send_notice_file(file_id)

@@ -104,3 +104,28 @@ def recent_exports(task, tenant):
         JobRecord.kind == export_reports.job_name, JobRecord.status == "finished")
         .order_by(JobRecord.created_at.desc()).limit(20)).all()
     return [r for r in records if r.args and r.args[0] == task.id][:3]
+
+
+def own_notice(notice_id):
+    """A notice the caller may add files to: ``notice.send`` at its sender; 403 if they manage it, else 404."""
+    notice = services.get_notice(db.session, notice_id)
+    sender = db.session.get(Tenant, notice.tenant_id)
+    if not engine.can(current_user, "notice.send", sender):
+        if engine.manages(current_user, sender):
+            raise Forbidden(_("Your role here does not allow this."))
+        raise NotFound(_("No such notice."))
+    return notice
+
+
+def send_notice_file(file_id):
+    """A file of a notice, to whoever may read the notice (sender, addressed office, member it was meant for)."""
+    from flask import current_app, send_from_directory
+
+    from union_saas.office.models import NoticeAttachment
+
+    attachment = db.session.get(NoticeAttachment, file_id)
+    if attachment is None or not services.may_read_notice(db.session, current_user,
+                                                          services.get_notice(db.session, attachment.notice_id)):
+        raise NotFound(_("No such file."))
+    return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
+                               download_name=attachment.filename, mimetype=attachment.content_type)

@@ -191,6 +191,22 @@ class Attachment(Base):
     created_at: Mapped[datetime] = created_at_column()
 
 
+class NoticeAttachment(Base):
+    """A file sent with a notice, stored under OFFICE_UPLOAD_DIR by a random name."""
+
+    __tablename__ = "office_notice_attachment"
+    __table_args__ = (sa.Index("ix_office_notice_attachment_notice", "notice_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notice_id: Mapped[int] = mapped_column(sa.ForeignKey("office_notice.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
 NOTIFICATION_KINDS = ("notice.reminder", "task.due_soon", "task.due_today")
 
 

@@ -233,3 +233,14 @@ def notice_doc(notice, sender_slug, counts=(0, 0)):
 def notification_doc(n):
     return {"id": n.id, "kind": n.kind, "title": n.title, "notice": n.notice_id, "assignment": n.assignment_id,
             "created_at": n.created_at}
+
+
+class NoticeFileSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    filename = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+
+
+def notice_file_doc(a):
+    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}

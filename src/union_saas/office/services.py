@@ -19,8 +19,8 @@ from union_saas.access import engine
 from union_saas.core.audit import record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from union_saas.office.models import (Assignment, Attachment, Notice, NoticeRead, NoticeReceipt,
-                                      OfficeNotification, Task)
+from union_saas.office.models import (Assignment, Attachment, Notice, NoticeAttachment, NoticeRead,
+                                      NoticeReceipt, OfficeNotification, Task)
 from union_saas.tenancy.models import SEGMENT, Tenant, subtree_clause
 
 BATCH = 1000
@@ -696,6 +696,55 @@ def check_upload(filename, head, size, max_bytes):
     return ext, content_type
 
 
+def store_upload(app, storage):
+    """Read, check and write an uploaded file: (filename, stored name, content type, size); 422 if not allowed."""
+    max_bytes = app.config.get("OFFICE_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD)
+    data = storage.read(max_bytes + 1)
+    filename = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "file"
+    ext, content_type = check_upload(filename, data[:4096], len(data), max_bytes)
+    stored = f"{uuid.uuid4().hex}.{ext}"
+    with open(os.path.join(upload_dir(app), stored), "wb") as out:
+        out.write(data)
+    return filename, stored, content_type, len(data)
+
+
+def attach_to_notice(session, app, user, notice, storage) -> NoticeAttachment:
+    """A file sent with a notice (its sender only: checked by the caller)."""
+    filename, stored, content_type, size = store_upload(app, storage)
+    attachment = NoticeAttachment(notice_id=notice.id, filename=filename, stored_name=stored,
+                                  content_type=content_type, size=size, uploaded_by_id=user.id)
+    session.add(attachment)
+    session.flush()
+    return attachment
+
+
+def notice_files(session, notice_ids):
+    """{notice id: [attachments]} in one query."""
+    out = {}
+    if notice_ids:
+        for a in session.scalars(sa.select(NoticeAttachment).where(NoticeAttachment.notice_id.in_(notice_ids))
+                                 .order_by(NoticeAttachment.id)):
+            out.setdefault(a.notice_id, []).append(a)
+    return out
+
+
+def may_read_notice(session, user, notice) -> bool:
+    """The sender's office, an office it was addressed to (as the caller manages it now), or a member it was meant for."""
+    sender = session.get(Tenant, notice.tenant_id)
+    if sender is not None and engine.can(user, "notice.send", sender):
+        return True
+    addressed = (sa.select(NoticeReceipt.id).join(Tenant, Tenant.id == NoticeReceipt.tenant_id)
+                 .where(NoticeReceipt.notice_id == notice.id))
+    if session.scalar(engine.filter(addressed, user, "office.view", Tenant.path).limit(1)):
+        return True
+    if notice.audience in ("members", "both"):
+        from union_saas.members.services import home_of
+
+        home = home_of(session, user)
+        return home is not None and session.scalar(addressed.where(NoticeReceipt.tenant_id == home.id)) is not None
+    return False
+
+
 def save_attachment(session, app, user, assignment, task, tenant, field, storage) -> Attachment:
     """Store an uploaded report file; checks rights, state, field, type and size first (nothing kept if bad)."""
     require_report_rights(user, tenant)
@@ -704,18 +753,11 @@ def save_attachment(session, app, user, assignment, task, tenant, field, storage
     spec = next((f for f in task.fields if f["name"] == field), None)
     if spec is None or spec["kind"] != "file":
         raise ValidationFailed(errors={"field": [_("This task has no file field of this name.")]})
-    max_bytes = app.config.get("OFFICE_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD)
-    data = storage.read(max_bytes + 1)
-    filename = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "file"
-    ext, content_type = check_upload(filename, data[:4096], len(data), max_bytes)
-    stored = f"{uuid.uuid4().hex}.{ext}"
+    filename, stored, content_type, size = store_upload(app, storage)
     attachment = Attachment(assignment_id=assignment.id, field=field, filename=filename, stored_name=stored,
-                            content_type=content_type, size=len(data), uploaded_by_id=user.id)
+                            content_type=content_type, size=size, uploaded_by_id=user.id)
     session.add(attachment)
     session.flush()
-    path = os.path.join(upload_dir(app), stored)
-    with open(path, "wb") as out:
-        out.write(data)
     return attachment
 
 

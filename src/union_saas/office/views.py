@@ -1,6 +1,6 @@
 """Office pages: the inbox of a union, notices and their receipts, tasks and their reports."""
 import marshmallow as ma
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,7 +17,8 @@ from union_saas.office.models import AUDIENCE_LABELS, PRIORITY_LABELS
 from union_saas.tenancy import sections
 from union_saas.tenancy.services import ancestors, get_by_slug
 
-bp = Blueprint("office", __name__, template_folder="templates")
+bp = Blueprint("office", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/office/static")
 
 
 class OfficeTabLabel:
@@ -90,6 +91,7 @@ def notice(tenant, notice_id):
     item = db.session.get(services.Notice, notice_id)
     sender = db.session.get(services.Tenant, item.tenant_id)
     return render_template("office/notice.html", tenant=tenant, notice=item, receipt=receipt, sender=sender,
+                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
                            counted=counted, readers=services.readers(db.session, notice_id, tenant),
                            labels=choice_labels())
 
@@ -116,8 +118,9 @@ def sent(tenant):
 
 
 def render_notice_form(tenant, values=None, errors=None, detail=None, status=200):
+    max_mb = current_app.config.get("OFFICE_UPLOAD_MAX_BYTES", services.DEFAULT_MAX_UPLOAD) // (1024 * 1024)
     return render_template("office/notice_form.html", tenant=tenant, values=values or {"to": "children"},
-                           errors=errors or {}, detail=detail, labels=choice_labels()), status
+                           errors=errors or {}, detail=detail, labels=choice_labels(), max_mb=max_mb), status
 
 
 @bp.route("/manage/<slug>/office/notices/new", methods=["GET"])
@@ -136,6 +139,9 @@ def send_notice(tenant):
             "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
             "to": form_to(form) or "children"})
         item = services.send_notice(db.session, current_user, tenant, data)
+        for storage in request.files.getlist("files"):
+            if storage and storage.filename:
+                services.attach_to_notice(db.session, current_app, current_user, item, storage)
     except DomainError as error:
         db.session.rollback()
         return render_notice_form(tenant, values=form, errors=error.errors, detail=error.detail, status=error.status)
@@ -154,6 +160,7 @@ def receipts(tenant, notice_id):
     rows = services.rollup_rows(db.session, page.items, prefix)
     totals = services.notice_counts(db.session, [item.id]).get(item.id, (0, 0))
     return render_template("office/receipts.html", tenant=tenant, notice=item, page=page, rows=rows,
+                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
                            totals=totals, may_remind=engine.can(current_user, "notice.send", tenant),
                            trail=ancestors(db.session, tenant), labels=choice_labels())
 
@@ -194,6 +201,7 @@ def member_notice(slug, notice_id):
         raise services.NotFound(_("No such notice."))
     item = services.member_notice(db.session, home, notice_id)
     return render_template("office/member_notice.html", tenant=tenant, notice=item,
+                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
                            sender=db.session.get(services.Tenant, item.tenant_id))
 
 
@@ -446,3 +454,10 @@ def send_reminders_command():
     sent = services.send_due_reminders(db.session)
     db.session.commit()
     click.echo(f"due tomorrow: {sent['task.due_soon']}, due today: {sent['task.due_today']}")
+
+
+@bp.route("/office/notice-files/<int:file_id>")
+@signed_in
+def notice_file(file_id):
+    """A notice's file, for its sender, the offices it was addressed to and the members it was meant for."""
+    return lookups.send_notice_file(file_id)

@@ -2,7 +2,7 @@
 
 Revision ID: office_0001
 Revises: members_0001
-Create Date: 2026-11-26 04:51:04.144855
+Create Date: 2026-11-26 05:15:33.798591
 
 """
 from alembic import op
@@ -107,6 +107,23 @@ def upgrade():
         batch_op.create_index('ix_office_assignment_task_path', ['task_id', 'tenant_path'], unique=False)
         batch_op.create_index('ix_office_assignment_tenant_status', ['tenant_id', 'status'], unique=False)
 
+    op.create_table('office_notice_attachment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('notice_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('stored_name', sa.String(length=80), nullable=False),
+    sa.Column('content_type', sa.String(length=100), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', union_saas.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['notice_id'], ['office_notice.id'], name=op.f('fk_office_notice_attachment_notice_id_office_notice'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user.id'], name=op.f('fk_office_notice_attachment_uploaded_by_id_user')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_office_notice_attachment')),
+    sa.UniqueConstraint('stored_name', name=op.f('uq_office_notice_attachment_stored_name'))
+    )
+    with op.batch_alter_table('office_notice_attachment', schema=None) as batch_op:
+        batch_op.create_index('ix_office_notice_attachment_notice', ['notice_id'], unique=False)
+
     op.create_table('office_notice_read',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('notice_id', sa.Integer(), nullable=False),
@@ -200,6 +217,10 @@ def downgrade():
 
     op.drop_table('office_notice_receipt')
     op.drop_table('office_notice_read')
+    with op.batch_alter_table('office_notice_attachment', schema=None) as batch_op:
+        batch_op.drop_index('ix_office_notice_attachment_notice')
+
+    op.drop_table('office_notice_attachment')
     with op.batch_alter_table('office_assignment', schema=None) as batch_op:
         batch_op.drop_index('ix_office_assignment_tenant_status')
         batch_op.drop_index('ix_office_assignment_task_path')
