@@ -1,8 +1,7 @@
-from union_saas.core.jobs import JobRecord
-from union_saas.office.models import Attachment
-
 from tests.isolation.world import Case, everyone, managed
 from tests.office import helpers
+from union_saas.core.jobs import JobRecord
+from union_saas.office.models import Attachment
 
 
 def parents_notice(world, session):
@@ -62,7 +61,7 @@ def file_assignment(world, session):
 
 
 def an_attachment(world, session):
-    task, a = parents_task(world, session, fields=[{"name": "Photos", "kind": "file", "required": True}])
+    _task, a = parents_task(world, session, fields=[{"name": "Photos", "kind": "file", "required": True}])
     from flask import current_app
 
     from union_saas.office import services

@@ -4,18 +4,24 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import is_postgres
+from tests.office import helpers
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.core.audit import AuditEntry
 from union_saas.core.jobs import JobRecord
 from union_saas.extensions import db
 from union_saas.office import services
-from union_saas.office.models import Assignment, Notice, NoticeRead, NoticeReceipt, OfficeNotification, Task
+from union_saas.office.models import (
+    Assignment,
+    Notice,
+    NoticeRead,
+    NoticeReceipt,
+    OfficeNotification,
+    Task,
+)
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.models import Tenant
-
-from tests.conftest import is_postgres
-from tests.office import helpers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL")]
 
@@ -123,7 +129,7 @@ def test_accepting_one_report_twice_at_once_accepts_it_once(app, api, committed)
 
 def test_reading_at_once_records_each_person_once(app, api, committed):
     session, made = committed
-    fed, street, _kids, admin = world(session, made)
+    fed, street, _kids, _admin = world(session, made)
     officer = User(username="cc-officer", display_name="Officer", password_hash="x")
     session.add(officer)
     session.flush()

@@ -1,12 +1,16 @@
 import sqlalchemy as sa
 
+from tests.office import helpers
 from union_saas.core import jobs
 from union_saas.core.jobs import JobRecord
 from union_saas.office import services
-from union_saas.office.models import Notice, NoticeRead, NoticeReceipt, OfficeNotification
+from union_saas.office.models import (
+    Notice,
+    NoticeRead,
+    NoticeReceipt,
+    OfficeNotification,
+)
 from union_saas.tenancy import services as tenancy
-
-from tests.office import helpers
 
 
 def receipts(session, notice_id):

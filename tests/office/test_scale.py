@@ -2,12 +2,11 @@
 import pytest
 import sqlalchemy as sa
 
+from tests.office import helpers
 from union_saas.core import jobs
 from union_saas.office import services
 from union_saas.office.models import NoticeReceipt
 from union_saas.tenancy import services as tenancy
-
-from tests.office import helpers
 
 STREETS, COMMUNITIES = 50, 100  # 1 + 50 + 5,000 tenants
 

@@ -4,11 +4,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from tests.office import helpers
 from union_saas.core.db import utcnow
 from union_saas.office import services
 from union_saas.office.models import Assignment, Attachment, OfficeNotification, Task
-
-from tests.office import helpers
 
 FIELDS = [{"name": "Activities", "kind": "number", "required": True},
           {"name": "Participants", "kind": "number", "required": False},
@@ -302,7 +301,7 @@ def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, upload_dir
 
 
 def test_reminders_go_out_the_day_before_and_on_the_due_date_once(office, api, db_session, app):
-    tenants, people = office
+    tenants, _people = office
     task = helpers.assign(db_session, tenants["a"], "children", due=utcnow() + timedelta(days=5))
     s1 = helpers.assignment_of(db_session, task, tenants["s1"])
     s2 = helpers.assignment_of(db_session, task, tenants["s2"])

@@ -6,9 +6,7 @@ from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.extensions import db
-from union_saas.office import schemas, services, tasks
-from union_saas.office import lookups
-from union_saas.tenancy.services import get_by_slug
+from union_saas.office import lookups, schemas, services, tasks
 
 blp = Blueprint("office_api", __name__, url_prefix="/api/v1", description="Notices and tasks across levels")
 
@@ -73,7 +71,7 @@ def ack(tenant, notice_id):
 @blp.alt_response(404, description="No such notice, or not visible to the caller")
 @record_view("office.view")
 def receipts(args, notice_id):
-    notice, under, prefix = lookups.notice_scope(notice_id, args["under"])
+    notice, _under, prefix = lookups.notice_scope(notice_id, args["under"])
     page = paginate(db.session, services.receipts_rollup_stmt(notice, prefix), args["page"], args["per_page"],
                     scalars=False)
     rows = services.rollup_rows(db.session, page.items, prefix)
@@ -88,7 +86,7 @@ def receipts(args, notice_id):
 @blp.alt_response(404, description="No such notice, or not visible to the caller")
 @record_view("notice.send")
 def remind(data, notice_id):
-    notice, under, prefix = lookups.notice_scope(notice_id, data.get("under"), permission="notice.send")
+    notice, _under, prefix = lookups.notice_scope(notice_id, data.get("under"), permission="notice.send")
     return {"reminded": services.remind_unread(db.session, current_user, notice, prefix)}
 
 
@@ -209,7 +207,7 @@ def return_report(data, assignment_id):
 @blp.alt_response(404, description="No such task, or not visible to the caller")
 @record_view("office.view")
 def progress(args, task_id):
-    task, under, prefix = lookups.task_scope(task_id, args["under"])
+    task, _under, prefix = lookups.task_scope(task_id, args["under"])
     page = paginate(db.session, services.progress_stmt(task, prefix), args["page"], args["per_page"], scalars=False)
     rows = services.progress_rows(db.session, task, page.items, prefix)
     return page_doc(page, [{"tenant": r["slug"], "name": r["tenant"].name if r["tenant"] else None,

@@ -4,9 +4,10 @@ Addressees and rollups are path ranges: a receipt or an assignment stores the ad
 at the time it was made; the rollup under a tenant groups the rows below that tenant's prefix by the
 next path segment, in one query, whatever the number of tenants.
 """
+import math
 import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import markdown
@@ -19,8 +20,16 @@ from union_saas.access import engine
 from union_saas.core.audit import record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from union_saas.office.models import (Assignment, Attachment, Notice, NoticeAttachment, NoticeRead,
-                                      NoticeReceipt, OfficeNotification, Task)
+from union_saas.office.models import (
+    Assignment,
+    Attachment,
+    Notice,
+    NoticeAttachment,
+    NoticeRead,
+    NoticeReceipt,
+    OfficeNotification,
+    Task,
+)
 from union_saas.tenancy.models import SEGMENT, Tenant, subtree_clause
 
 BATCH = 1000
@@ -352,7 +361,7 @@ def create_task(session, actor, tenant, data) -> Task:
     due = data["due_at"]
     if due.tzinfo is None:
         due = due.replace(tzinfo=LOCAL_ZONE)
-    due = due.astimezone(timezone.utc)
+    due = due.astimezone(UTC)
     if due <= utcnow():
         raise ValidationFailed(_("The due date has passed."), errors={"due_at": [_("Choose a time in the future.")]})
     target, ids = resolve_targets(session, tenant, data["to"])
@@ -507,7 +516,7 @@ def validate_report(session, task, assignment, values):
             except (TypeError, ValueError):
                 errors[name] = [_("Enter a number.")]
                 continue
-            if number != number or abs(number) > 1e15:
+            if math.isnan(number) or abs(number) > 1e15:
                 errors[name] = [_("Enter a number.")]
                 continue
             clean[name] = int(number) if number.is_integer() else number
@@ -847,9 +856,9 @@ def send_due_reminders(session, now=None):
     now = now or utcnow()
     local = now.astimezone(LOCAL_ZONE)
     today = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    start_today = today.astimezone(timezone.utc)
-    start_tomorrow = (today + timedelta(days=1)).astimezone(timezone.utc)
-    start_after = (today + timedelta(days=2)).astimezone(timezone.utc)
+    start_today = today.astimezone(UTC)
+    start_tomorrow = (today + timedelta(days=1)).astimezone(UTC)
+    start_after = (today + timedelta(days=2)).astimezone(UTC)
     sent = {}
     for kind, column, low, high in (("task.due_today", Assignment.reminded_due_at, start_today, start_tomorrow),
                                     ("task.due_soon", Assignment.reminded_before_at, start_tomorrow, start_after)):

@@ -1,6 +1,15 @@
 """Office pages: the inbox of a union, notices and their receipts, tasks and their reports."""
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -154,7 +163,7 @@ def send_notice(tenant):
 @bp.route("/manage/<slug>/office/notices/<int:notice_id>/receipts")
 @tenant_view("office.view")
 def receipts(tenant, notice_id):
-    item, under, prefix = lookups.notice_scope(notice_id, tenant.slug)
+    item, _under, prefix = lookups.notice_scope(notice_id, tenant.slug)
     page = paginate(db.session, services.receipts_rollup_stmt(item, prefix), request.args.get("page", 1, type=int),
                     100, scalars=False)
     rows = services.rollup_rows(db.session, page.items, prefix)
@@ -168,7 +177,7 @@ def receipts(tenant, notice_id):
 @bp.route("/manage/<slug>/office/notices/<int:notice_id>/remind", methods=["POST"])
 @tenant_view("notice.send")
 def remind(tenant, notice_id):
-    item, under, prefix = lookups.notice_scope(notice_id, tenant.slug, permission="notice.send")
+    item, _under, prefix = lookups.notice_scope(notice_id, tenant.slug, permission="notice.send")
     count = services.remind_unread(db.session, current_user, item, prefix)
     flash(_("Reminded %(n)d unions that have not read it.", n=count))
     return redirect(url_for("office.receipts", slug=tenant.slug, notice_id=notice_id))
@@ -291,7 +300,7 @@ def assign_task(tenant):
 @bp.route("/manage/<slug>/office/tasks/<int:task_id>/progress")
 @tenant_view("office.view")
 def progress(tenant, task_id):
-    task, under, prefix = lookups.task_scope(task_id, tenant.slug)
+    task, _under, prefix = lookups.task_scope(task_id, tenant.slug)
     page = paginate(db.session, services.progress_stmt(task, prefix), request.args.get("page", 1, type=int), 100,
                     scalars=False)
     rows = services.progress_rows(db.session, task, page.items, prefix)
