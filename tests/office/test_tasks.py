@@ -373,3 +373,35 @@ def test_the_report_page_shows_field_errors_and_then_submits(office, login, db_s
     assert assignment(db_session, task, tenants["c1"]).status == "submitted"
     html = login(people["s1"]).get(f"/manage/c1/office/assignments/{a.id}").get_data(as_text=True)
     assert "photo.png" in html and "/accept" in html
+
+
+def test_the_assignment_job_asks_again_whether_the_assigner_may_assign(office, app, db_session):
+    from union_saas.access.models import Grant
+    from union_saas.core import jobs
+    from union_saas.core.jobs import JobRecord
+    from union_saas.office import tasks
+
+    tenants, people = office
+    task = services.create_task(db_session, people["s1"], tenants["s1"],
+                                {"title": "T", "to": "children", "due_at": utcnow() + timedelta(days=1)})
+    with app.test_request_context():
+        record = jobs.submit(db_session, tasks.assign_task, task.id, owner=people["s1"], tenant=tenants["s1"])
+    for row in db_session.scalars(sa.select(Grant).where(Grant.user_id == people["s1"].id)):
+        row.revoked_at = utcnow()
+    db_session.flush()
+    jobs.execute(record.id)
+    assert db_session.get(JobRecord, record.id).status == "failed"
+    assert count(db_session, Assignment) == 0
+
+
+def test_a_moved_union_keeps_its_assignment_without_leaking_into_its_new_branch(office, api, db_session):
+    from union_saas.tenancy import services as tenancy
+
+    tenants, people = office
+    task = helpers.assign(db_session, tenants["s1"], "children")
+    tenancy.move(db_session, people["a"], tenants["c1"], tenants["s2"])
+    db_session.commit()
+    assert api(people["s2"]).get(f"/api/v1/tasks/{task.id}/progress?under=s2").status_code == 404
+    rows = api(people["s1"]).get(f"/api/v1/tasks/{task.id}/progress?under=s1").get_json()["items"]
+    assert [r["tenant"] for r in rows] == ["c1", "c2"]
+    assert api(people["c1"]).get("/api/v1/tenants/c1/assignments").get_json()["total"] == 1

@@ -82,7 +82,19 @@ def export_reports(record, task_id):
     return {"rows": rows, "file": os.path.basename(path)}
 
 
-@job("default")
-def due_reminders(record=None):
-    """Remind the offices whose assignments are due tomorrow or today (``flask office send-reminders``)."""
-    return services.send_due_reminders(db.session)
+def send_due_reminders():
+    """Remind the offices whose assignments are due tomorrow or today, and commit.
+
+    ``flask office send-reminders`` calls it (cron, daily); rq-scheduler can enqueue
+    ``union_saas.office.tasks.send_due_reminders`` as it is: outside an app it builds one. Idempotent.
+    """
+    from flask import has_app_context
+
+    if not has_app_context():
+        from union_saas import create_app
+
+        with create_app().app_context():
+            return send_due_reminders()
+    sent = services.send_due_reminders(db.session)
+    db.session.commit()
+    return sent

@@ -460,8 +460,7 @@ def send_reminders_command():
     """Remind offices of tasks due tomorrow or today (run daily by cron or rq-scheduler)."""
     import click
 
-    sent = services.send_due_reminders(db.session)
-    db.session.commit()
+    sent = tasks.send_due_reminders()
     click.echo(f"due tomorrow: {sent['task.due_soon']}, due today: {sent['task.due_today']}")
 
 
