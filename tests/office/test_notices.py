@@ -288,3 +288,16 @@ def test_the_send_page_takes_files_with_the_notice(office, login, db_session, ap
         "title": "With a plan", "to": "children", "files": [(__import__("io").BytesIO(helpers.PNG), "plan.png")]})
     assert response.status_code == 302
     assert db_session.scalar(sa.select(NoticeAttachment.filename)) == "plan.png"
+
+
+def test_one_bad_file_on_the_send_page_sends_nothing_and_keeps_no_file(office, login, db_session, app, tmp_path,
+                                                                       monkeypatch):
+    import io
+
+    monkeypatch.setitem(app.config, "OFFICE_UPLOAD_DIR", str(tmp_path))
+    _tenants, people = office
+    response = login(people["s1"]).post("/manage/s1/office/notices/new", data={
+        "title": "With files", "to": "children",
+        "files": [(io.BytesIO(helpers.PNG), "plan.png"), (io.BytesIO(b"MZ"), "virus.exe")]})
+    assert response.status_code == 422 and "With files" in response.get_data(as_text=True)
+    assert count(db_session, Notice) == 0 and not list(tmp_path.iterdir())

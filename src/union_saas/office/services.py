@@ -705,21 +705,31 @@ def check_upload(filename, head, size, max_bytes):
     return ext, content_type
 
 
-def store_upload(app, storage):
-    """Read, check and write an uploaded file: (filename, stored name, content type, size); 422 if not allowed."""
+def read_upload(app, storage):
+    """Read and check an uploaded file, writing nothing: (filename, extension, content type, data); 422 if not allowed."""
     max_bytes = app.config.get("OFFICE_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD)
     data = storage.read(max_bytes + 1)
     filename = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "file"
     ext, content_type = check_upload(filename, data[:4096], len(data), max_bytes)
+    return filename, ext, content_type, data
+
+
+def write_upload(app, checked):
+    """Write a checked upload under a random name: (filename, stored name, content type, size)."""
+    filename, ext, content_type, data = checked
     stored = f"{uuid.uuid4().hex}.{ext}"
     with open(os.path.join(upload_dir(app), stored), "wb") as out:
         out.write(data)
     return filename, stored, content_type, len(data)
 
 
-def attach_to_notice(session, app, user, notice, storage) -> NoticeAttachment:
-    """A file sent with a notice (its sender only: checked by the caller)."""
-    filename, stored, content_type, size = store_upload(app, storage)
+def store_upload(app, storage):
+    return write_upload(app, read_upload(app, storage))
+
+
+def attach_to_notice(session, app, user, notice, storage=None, checked=None) -> NoticeAttachment:
+    """A file sent with a notice (its sender only: checked by the caller); ``checked``: from ``read_upload``."""
+    filename, stored, content_type, size = write_upload(app, checked or read_upload(app, storage))
     attachment = NoticeAttachment(notice_id=notice.id, filename=filename, stored_name=stored,
                                   content_type=content_type, size=size, uploaded_by_id=user.id)
     session.add(attachment)

@@ -147,10 +147,11 @@ def send_notice(tenant):
             "title": form.get("title", ""), "body": form.get("body", ""), "priority": form.get("priority", "normal"),
             "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
             "to": form_to(form) or "children"})
+        # Every file is checked before anything is written: a bad one leaves nothing behind.
+        checked = [services.read_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
         item = services.send_notice(db.session, current_user, tenant, data)
-        for storage in request.files.getlist("files"):
-            if storage and storage.filename:
-                services.attach_to_notice(db.session, current_app, current_user, item, storage)
+        for upload in checked:
+            services.attach_to_notice(db.session, current_app, current_user, item, checked=upload)
     except DomainError as error:
         db.session.rollback()
         return render_notice_form(tenant, values=form, errors=error.errors, detail=error.detail, status=error.status)
