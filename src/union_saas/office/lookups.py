@@ -1,0 +1,131 @@
+"""What the API and the pages of the office share: loading a record the caller may see, and its shape."""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from union_saas.access import engine
+from union_saas.core.errors import Forbidden, NotFound
+from union_saas.extensions import db
+from union_saas.office import schemas, services
+from union_saas.tenancy.models import Tenant
+from union_saas.tenancy.services import get_by_slug
+
+
+def notice_scope(notice_id, under_slug, permission=None):
+    """(notice, under, prefix) for the receipts rollup; 404 unless the caller may see it.
+
+    ``permission``: also required at ``under`` (``notice.send`` to remind).
+    """
+    notice = services.get_notice(db.session, notice_id)
+    if under_slug:
+        try:
+            under = get_by_slug(db.session, under_slug)
+        except NotFound:
+            raise NotFound(_("No such notice.")) from None
+    else:
+        under = db.session.get(Tenant, notice.tenant_id)
+    prefix = services.notice_rollup_scope(db.session, current_user, notice, under)
+    if permission and not engine.can(current_user, permission, under):
+        raise Forbidden(_("Your role here does not allow this."))
+    return notice, under, prefix
+
+
+def slugs_of(ids):
+    ids = set(ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(Tenant.id, Tenant.slug).where(Tenant.id.in_(ids))).all())
+
+
+def inbox_docs(rows):
+    """Inbox items (notice, receipt) with the sender's slug and the notice's counts (three queries in all)."""
+    notices = [n for n, _r in rows]
+    slugs = slugs_of(n.tenant_id for n in notices)
+    counts = services.notice_counts(db.session, [n.id for n in notices])
+    return [{**schemas.notice_doc(n, slugs.get(n.tenant_id), counts.get(n.id, (0, 0))),
+             "read_at": r.read_at, "acked_at": r.acked_at} for n, r in rows]
+
+
+def member_docs(notices):
+    slugs = slugs_of(n.tenant_id for n in notices)
+    return [{"id": n.id, "tenant": slugs.get(n.tenant_id), "title": n.title, "body": n.body,
+             "body_html": n.body_html, "priority": n.priority, "sent_at": n.sent_at} for n in notices]
+
+
+def task_scope(task_id, under_slug):
+    """(task, under, prefix) for the progress rollup; 404 unless the caller may see it."""
+    task = services.get_task(db.session, task_id)
+    if under_slug:
+        try:
+            under = get_by_slug(db.session, under_slug)
+        except NotFound:
+            raise NotFound(_("No such task.")) from None
+    else:
+        under = db.session.get(Tenant, task.tenant_id)
+    return task, under, services.progress_scope(db.session, current_user, task, under)
+
+
+def own_task(task_id):
+    """(task, its tenant) when the caller may assign tasks there (may export, follow it all); else 404."""
+    task = services.get_task(db.session, task_id)
+    tenant = db.session.get(Tenant, task.tenant_id)
+    if tenant is None or not engine.can(current_user, "task.assign", tenant):
+        if tenant is not None and engine.manages(current_user, tenant):
+            raise Forbidden(_("Your role here does not allow this."))
+        raise NotFound(_("No such task."))
+    return task, tenant
+
+
+def send_export(job_id, tenant=None):
+    """The finished export file of a job the caller started (and may still assign tasks where it was made)."""
+    from flask import current_app, send_file
+
+    from union_saas.core.jobs import JobRecord
+    from union_saas.office.tasks import export_reports
+
+    record = db.session.get(JobRecord, job_id)
+    if (record is None or record.owner_id != current_user.id or record.kind != export_reports.job_name
+            or record.status != "finished" or (tenant is not None and record.tenant_id != tenant.id)):
+        raise NotFound(_("No such export."))
+    task, _tenant = own_task(record.args[0])
+    path = services.export_path(current_app, record.id)
+    name = f"task-{task.id}-reports.xlsx"
+    return send_file(path, as_attachment=True, download_name=name,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def recent_exports(task, tenant):
+    """The caller's last finished exports of ``task`` (one query)."""
+    from union_saas.core.jobs import JobRecord
+    from union_saas.office.tasks import export_reports
+
+    records = db.session.scalars(sa.select(JobRecord).where(
+        JobRecord.owner_id == current_user.id, JobRecord.tenant_id == tenant.id,
+        JobRecord.kind == export_reports.job_name, JobRecord.status == "finished")
+        .order_by(JobRecord.created_at.desc()).limit(20)).all()
+    return [r for r in records if r.args and r.args[0] == task.id][:3]
+
+
+def own_notice(notice_id):
+    """A notice the caller may add files to: ``notice.send`` at its sender; 403 if they manage it, else 404."""
+    notice = services.get_notice(db.session, notice_id)
+    sender = db.session.get(Tenant, notice.tenant_id)
+    if not engine.can(current_user, "notice.send", sender):
+        if engine.manages(current_user, sender):
+            raise Forbidden(_("Your role here does not allow this."))
+        raise NotFound(_("No such notice."))
+    return notice
+
+
+def send_notice_file(file_id):
+    """A file of a notice, to whoever may read the notice (sender, addressed office, member it was meant for)."""
+    from flask import current_app, send_from_directory
+
+    from union_saas.office.models import NoticeAttachment
+
+    attachment = db.session.get(NoticeAttachment, file_id)
+    if attachment is None or not services.may_read_notice(db.session, current_user,
+                                                          services.get_notice(db.session, attachment.notice_id)):
+        raise NotFound(_("No such file."))
+    return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
+                               download_name=attachment.filename, mimetype=attachment.content_type)

@@ -1,0 +1,100 @@
+"""Jobs of the office: fan-outs (notices, tasks, cascades), the report export, due-date reminders.
+
+Each job reloads what it needs and asks again whether its starter may still do this: permissions may
+have changed since it was queued. Re-running a fan-out creates nothing twice (unique keys, insert-if-missing).
+"""
+import os
+
+from union_saas.access import engine
+from union_saas.accounts.models import User
+from union_saas.core.errors import Forbidden
+from union_saas.core.jobs import job
+from union_saas.extensions import db
+from union_saas.office import services
+from union_saas.office.models import Notice
+from union_saas.tenancy.models import Tenant
+
+
+def _still_allowed(session, record, permission, tenant_id):
+    tenant = session.get(Tenant, tenant_id)
+    actor = session.get(User, record.owner_id) if record.owner_id else None
+    if tenant is None or actor is None or not engine.load_subject(session, actor).can(permission, tenant.path):
+        raise Forbidden(f"the sender may no longer use {permission} here")
+    return tenant, actor
+
+
+@job("fanout")
+def send_notice(record, notice_id):
+    """Make one receipt per addressed office of a notice."""
+    session = db.session
+    notice = session.get(Notice, notice_id)
+    if notice is None:
+        raise Forbidden("the notice is gone")
+    _still_allowed(session, record, "notice.send", notice.tenant_id)
+    return services.fan_out_notice(session, notice,
+                                   progress=lambda done, total: record.set_progress(session, done, total))
+
+
+@job("fanout")
+def assign_task(record, task_id):
+    """Make one assignment per addressed office of a task."""
+    from union_saas.office.models import Task
+
+    session = db.session
+    task = session.get(Task, task_id)
+    if task is None:
+        raise Forbidden("the task is gone")
+    sender, _actor = _still_allowed(session, record, "task.assign", task.tenant_id)
+    return services.fan_out_task(session, task, sender, task.target, task.target_ids,
+                                 progress=lambda done, total: record.set_progress(session, done, total))
+
+
+@job("fanout")
+def cascade_assignment(record, assignment_id, target, target_ids):
+    """Pass an assignment on below its office: assignments of the same task, linked to it."""
+    from union_saas.office.models import Assignment, Task
+
+    session = db.session
+    parent = session.get(Assignment, assignment_id)
+    if parent is None:
+        raise Forbidden("the assignment is gone")
+    tenant, _actor = _still_allowed(session, record, "task.assign", parent.tenant_id)
+    task = session.get(Task, parent.task_id)
+    return services.fan_out_task(session, task, tenant, target, target_ids, parent=parent,
+                                 progress=lambda done, total: record.set_progress(session, done, total))
+
+
+@job("default")
+def export_reports(record, task_id):
+    """Write every report of a task to an .xlsx file (one row per assigned union, parents first)."""
+    from flask import current_app
+
+    from union_saas.office.models import Task
+
+    session = db.session
+    task = session.get(Task, task_id)
+    if task is None:
+        raise Forbidden("the task is gone")
+    _tenant, actor = _still_allowed(session, record, "task.assign", task.tenant_id)
+    path = services.export_path(current_app, record.id)
+    rows = services.write_export(session, task, path, locale=actor.locale,
+                                 progress=lambda done, total: record.set_progress(session, done, total))
+    return {"rows": rows, "file": os.path.basename(path)}
+
+
+def send_due_reminders():
+    """Remind the offices whose assignments are due tomorrow or today, and commit.
+
+    ``flask office send-reminders`` calls it (cron, daily); rq-scheduler can enqueue
+    ``union_saas.office.tasks.send_due_reminders`` as it is: outside an app it builds one. Idempotent.
+    """
+    from flask import has_app_context
+
+    if not has_app_context():
+        from union_saas import create_app
+
+        with create_app().app_context():
+            return send_due_reminders()
+    sent = services.send_due_reminders(db.session)
+    db.session.commit()
+    return sent

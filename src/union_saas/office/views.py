@@ -1,0 +1,472 @@
+"""Office pages: the inbox of a union, notices and their receipts, tasks and their reports."""
+import marshmallow as ma
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+from union_saas.access import engine
+from union_saas.access.guards import require_visible, signed_in, tenant_view
+from union_saas.core import jobs
+from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.pagination import paginate
+from union_saas.extensions import db
+from union_saas.office import lookups, schemas, services, tasks
+from union_saas.office.models import AUDIENCE_LABELS, PRIORITY_LABELS
+from union_saas.tenancy import sections
+from union_saas.tenancy.services import ancestors, get_by_slug
+
+bp = Blueprint("office", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/office/static")
+
+
+class OfficeTabLabel:
+    """The Office tab's label, with the number of unread notices of the union the page is about."""
+
+    def __str__(self):
+        return str(_l("Office"))
+
+    def __html__(self):
+        slug = (request.view_args or {}).get("slug")
+        count = 0
+        if slug:
+            cache = g.setdefault("office_unread", {})
+            if slug not in cache:
+                try:
+                    cache[slug] = services.unread_count(db.session, get_by_slug(db.session, slug))
+                except DomainError:
+                    cache[slug] = 0
+            count = cache[slug]
+        label = escape(str(self))
+        if count:
+            return Markup('{} <span class="badge red" title="{}">{}</span>').format(label, _("Unread"), count)
+        return label
+
+
+sections.manage_tab("office.inbox", OfficeTabLabel(), "office.view", 50)
+
+
+def load_form(schema, data):
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
+
+
+def form_to(form):
+    """The addressees chosen on a form: children, subtree, or slugs typed one per line or comma."""
+    mode = form.get("to", "children")
+    if mode == "list":
+        text = form.get("to_list", "").replace(",", "\n").replace("，", "\n")
+        return [s.strip() for s in text.splitlines() if s.strip()]
+    return mode
+
+
+def choice_labels():
+    return {"priorities": PRIORITY_LABELS, "audiences": AUDIENCE_LABELS}
+
+
+# --- inbox ------------------------------------------------------------------------------------------
+
+@bp.route("/manage/<slug>/office")
+@tenant_view("office.view")
+def inbox(tenant):
+    unread = request.args.get("unread") == "1"
+    page = paginate(db.session, services.inbox_stmt(tenant, unread=unread), request.args.get("page", 1, type=int),
+                    30, scalars=False)
+    reminders = db.session.scalars(services.notifications_stmt(tenant).limit(10)).all()
+    assignments = db.session.execute(services.assignments_stmt(tenant, open_only=True).limit(20)).all()
+    return render_template("office/inbox.html", tenant=tenant, page=page, items=lookups.inbox_docs(page.items),
+                           unread=unread, reminders=reminders, assignments=assignments,
+                           held=engine.permissions_at(current_user, tenant), now=services.utcnow())
+
+
+@bp.route("/manage/<slug>/office/notices/<int:notice_id>")
+@tenant_view("office.view")
+def notice(tenant, notice_id):
+    receipt = services.receipt_of(db.session, notice_id, tenant)
+    counted = services.mark_read(db.session, current_user, tenant, receipt)
+    db.session.refresh(receipt)
+    item = db.session.get(services.Notice, notice_id)
+    sender = db.session.get(services.Tenant, item.tenant_id)
+    return render_template("office/notice.html", tenant=tenant, notice=item, receipt=receipt, sender=sender,
+                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
+                           counted=counted, readers=services.readers(db.session, notice_id, tenant),
+                           labels=choice_labels())
+
+
+@bp.route("/manage/<slug>/office/notices/<int:notice_id>/ack", methods=["POST"])
+@tenant_view("office.view")
+def ack(tenant, notice_id):
+    receipt = services.receipt_of(db.session, notice_id, tenant)
+    if services.mark_read(db.session, current_user, tenant, receipt, ack=True):
+        flash(_("Acknowledged."))
+    else:
+        flash(_("Only the union's own office can acknowledge for it."), "warning")
+    return redirect(url_for("office.notice", slug=tenant.slug, notice_id=notice_id))
+
+
+# --- sending notices --------------------------------------------------------------------------------
+
+@bp.route("/manage/<slug>/office/sent")
+@tenant_view("notice.send")
+def sent(tenant):
+    page = paginate(db.session, services.sent_notices_stmt(tenant), request.args.get("page", 1, type=int), 30)
+    counts = services.notice_counts(db.session, [n.id for n in page.items])
+    return render_template("office/sent.html", tenant=tenant, page=page, counts=counts, labels=choice_labels())
+
+
+def render_notice_form(tenant, values=None, errors=None, detail=None, status=200):
+    max_mb = current_app.config.get("OFFICE_UPLOAD_MAX_BYTES", services.DEFAULT_MAX_UPLOAD) // (1024 * 1024)
+    return render_template("office/notice_form.html", tenant=tenant, values=values or {"to": "children"},
+                           errors=errors or {}, detail=detail, labels=choice_labels(), max_mb=max_mb), status
+
+
+@bp.route("/manage/<slug>/office/notices/new", methods=["GET"])
+@tenant_view("notice.send")
+def new_notice(tenant):
+    return render_notice_form(tenant)
+
+
+@bp.route("/manage/<slug>/office/notices/new", methods=["POST"])
+@tenant_view("notice.send")
+def send_notice(tenant):
+    form = request.form
+    try:
+        data = load_form(schemas.NoticeCreateSchema(), {
+            "title": form.get("title", ""), "body": form.get("body", ""), "priority": form.get("priority", "normal"),
+            "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
+            "to": form_to(form) or "children"})
+        # Every file is checked before anything is written: a bad one leaves nothing behind.
+        checked = [services.read_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
+        item = services.send_notice(db.session, current_user, tenant, data)
+        for upload in checked:
+            services.attach_to_notice(db.session, current_app, current_user, item, checked=upload)
+    except DomainError as error:
+        db.session.rollback()
+        return render_notice_form(tenant, values=form, errors=error.errors, detail=error.detail, status=error.status)
+    job = jobs.submit(db.session, tasks.send_notice, item.id, owner=current_user, tenant=tenant)
+    item.job_id = job.id
+    return redirect(url_for("core.job_page", job_id=job.id,
+                            back=url_for("office.receipts", slug=tenant.slug, notice_id=item.id)))
+
+
+@bp.route("/manage/<slug>/office/notices/<int:notice_id>/receipts")
+@tenant_view("office.view")
+def receipts(tenant, notice_id):
+    item, _under, prefix = lookups.notice_scope(notice_id, tenant.slug)
+    page = paginate(db.session, services.receipts_rollup_stmt(item, prefix), request.args.get("page", 1, type=int),
+                    100, scalars=False)
+    rows = services.rollup_rows(db.session, page.items, prefix)
+    totals = services.notice_counts(db.session, [item.id]).get(item.id, (0, 0))
+    return render_template("office/receipts.html", tenant=tenant, notice=item, page=page, rows=rows,
+                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
+                           totals=totals, may_remind=engine.can(current_user, "notice.send", tenant),
+                           trail=ancestors(db.session, tenant), labels=choice_labels())
+
+
+@bp.route("/manage/<slug>/office/notices/<int:notice_id>/remind", methods=["POST"])
+@tenant_view("notice.send")
+def remind(tenant, notice_id):
+    item, _under, prefix = lookups.notice_scope(notice_id, tenant.slug, permission="notice.send")
+    count = services.remind_unread(db.session, current_user, item, prefix)
+    flash(_("Reminded %(n)d unions that have not read it.", n=count))
+    return redirect(url_for("office.receipts", slug=tenant.slug, notice_id=notice_id))
+
+
+# --- members ----------------------------------------------------------------------------------------
+
+@sections.section("office_notices", 30, "office/_member_notices.html")
+def member_notices_section(tenant, user):
+    """Notices meant for the members of the union the signed-in member belongs to (two queries)."""
+    from union_saas.members.services import home_of
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    home = home_of(db.session, user)
+    if home is None or home.id != tenant.id:
+        return None
+    notices = db.session.scalars(services.member_notices_stmt(home).limit(5)).all()
+    return {"notices": notices} if notices else None
+
+
+@bp.route("/t/<slug>/notices/<int:notice_id>")
+@signed_in
+def member_notice(slug, notice_id):
+    from union_saas.members.services import home_of
+
+    tenant = require_visible(get_by_slug(db.session, slug))
+    home = home_of(db.session, current_user)
+    if home is None or home.id != tenant.id:
+        raise services.NotFound(_("No such notice."))
+    item = services.member_notice(db.session, home, notice_id)
+    return render_template("office/member_notice.html", tenant=tenant, notice=item,
+                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
+                           sender=db.session.get(services.Tenant, item.tenant_id))
+
+
+@bp.app_template_filter("office_time")
+def office_time(value):
+    from flask_babel import format_datetime
+
+    return format_datetime(value, "short") if value else ""
+
+
+NOTIFICATION_LABELS = {"notice.reminder": _l("Reminder: unread notice"), "task.due_soon": _l("Due tomorrow"),
+                       "task.due_today": _l("Due today")}
+
+
+@bp.app_template_global()
+def notification_label(kind):
+    return NOTIFICATION_LABELS.get(kind, kind)
+
+
+@bp.app_template_global()
+def assignment_status_label(status):
+    from union_saas.office.models import STATUS_LABELS
+
+    return STATUS_LABELS.get(status, status)
+
+
+# --- tasks ------------------------------------------------------------------------------------------
+
+FIELD_ROWS = 6
+
+
+@bp.route("/manage/<slug>/office/tasks")
+@tenant_view("task.assign")
+def task_list(tenant):
+    page = paginate(db.session, services.tasks_stmt(tenant), request.args.get("page", 1, type=int), 30)
+    counts = services.task_counts(db.session, [t.id for t in page.items])
+    return render_template("office/tasks.html", tenant=tenant, page=page, counts=counts)
+
+
+def render_task_form(tenant, values=None, errors=None, detail=None, status=200):
+    return render_template("office/task_form.html", tenant=tenant, values=values or {"to": "children"},
+                           errors=errors or {}, detail=detail, rows=FIELD_ROWS,
+                           kinds=list(services_kind_labels().items())), status
+
+
+def services_kind_labels():
+    from union_saas.office.models import KIND_LABELS
+
+    return KIND_LABELS
+
+
+@bp.route("/manage/<slug>/office/tasks/new", methods=["GET"])
+@tenant_view("task.assign")
+def new_task(tenant):
+    return render_task_form(tenant)
+
+
+def task_form_data(form):
+    fields = []
+    for i in range(FIELD_ROWS):
+        name = form.get(f"field_name_{i}", "").strip()
+        if name:
+            fields.append({"name": name, "kind": form.get(f"field_kind_{i}", "text"),
+                           "required": bool(form.get(f"field_required_{i}"))})
+    due = form.get("due_at", "").strip()
+    return {"title": form.get("title", ""), "instructions": form.get("instructions", ""),
+            "due_at": (due + ":00+08:00") if len(due) == 16 else due, "fields": fields,
+            "to": form_to(form) or "children"}
+
+
+@bp.route("/manage/<slug>/office/tasks/new", methods=["POST"])
+@tenant_view("task.assign")
+def assign_task(tenant):
+    try:
+        data = load_form(schemas.TaskCreateSchema(), task_form_data(request.form))
+        task = services.create_task(db.session, current_user, tenant, data)
+    except DomainError as error:
+        db.session.rollback()
+        return render_task_form(tenant, values=request.form, errors=error.errors, detail=error.detail,
+                                status=error.status)
+    job = jobs.submit(db.session, tasks.assign_task, task.id, owner=current_user, tenant=tenant)
+    task.job_id = job.id
+    return redirect(url_for("core.job_page", job_id=job.id,
+                            back=url_for("office.progress", slug=tenant.slug, task_id=task.id)))
+
+
+@bp.route("/manage/<slug>/office/tasks/<int:task_id>/progress")
+@tenant_view("office.view")
+def progress(tenant, task_id):
+    task, _under, prefix = lookups.task_scope(task_id, tenant.slug)
+    page = paginate(db.session, services.progress_stmt(task, prefix), request.args.get("page", 1, type=int), 100,
+                    scalars=False)
+    rows = services.progress_rows(db.session, task, page.items, prefix)
+    may_export = engine.can(current_user, "task.assign", tenant) and tenant.id == task.tenant_id
+    return render_template("office/progress.html", tenant=tenant, task=task, page=page, rows=rows,
+                           exports=lookups.recent_exports(task, tenant) if may_export else [],
+                           totals=services.totals(rows, task),
+                           counts=services.task_counts(db.session, [task.id]).get(task.id, (0, 0, 0, 0)),
+                           may_export=may_export)
+
+
+@bp.route("/manage/<slug>/office/assignments")
+@tenant_view("office.view")
+def assignments(tenant):
+    status = request.args.get("status")
+    status = status if status in ("open", "submitted", "accepted", "returned") else None
+    page = paginate(db.session, services.assignments_stmt(tenant, status=status),
+                    request.args.get("page", 1, type=int), 50, scalars=False)
+    return render_template("office/assignments.html", tenant=tenant, page=page, status=status,
+                           now=services.utcnow(), held=engine.permissions_at(current_user, tenant))
+
+
+def load_assignment(tenant, assignment_id):
+    assignment, task, owner = services.get_assignment(db.session, current_user, assignment_id)
+    if owner.id != tenant.id:
+        raise services.NotFound(_("No such assignment."))
+    return assignment, task
+
+
+def render_assignment(tenant, assignment, task, *, values=None, errors=None, detail=None, status=200):
+    children = services.children_of(db.session, assignment)
+    files = services.attachments_of(db.session, assignment)
+    return render_template(
+        "office/assignment.html", tenant=tenant, assignment=assignment, task=task, children=children,
+        consolidated=services.consolidated(task, children), files=files,
+        values=values if values is not None else (assignment.report or {}), errors=errors or {}, detail=detail,
+        may_report=services.holds_here(current_user, "task.report", tenant),
+        may_cascade=engine.can(current_user, "task.assign", tenant),
+        may_decide=services.may_decide(db.session, current_user, assignment, task),
+        now=services.utcnow(), kinds=services_kind_labels()), status
+
+
+@bp.route("/manage/<slug>/office/assignments/<int:assignment_id>")
+@tenant_view("office.view")
+def assignment(tenant, assignment_id):
+    item, task = load_assignment(tenant, assignment_id)
+    return render_assignment(tenant, item, task)
+
+
+@bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/report", methods=["POST"])
+@tenant_view("task.report")
+def report(tenant, assignment_id):
+    item, task = load_assignment(tenant, assignment_id)
+    values = {f["name"]: request.form.get(f"v_{f['name']}") for f in task.fields if f["kind"] != "file"}
+    try:
+        services.submit_report(db.session, current_user, item, task, tenant, values)
+    except DomainError as error:
+        db.session.rollback()
+        item, task = load_assignment(tenant, assignment_id)
+        errors = (error.errors or {}).get("values", {})
+        return render_assignment(tenant, item, task, values=values, errors=errors, detail=error.detail,
+                                 status=error.status)
+    flash(_("Report submitted."))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+
+
+@bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/cascade", methods=["POST"])
+@tenant_view("task.assign")
+def cascade(tenant, assignment_id):
+    item, task = load_assignment(tenant, assignment_id)
+    try:
+        target, ids = services.cascade(db.session, current_user, item, task, tenant, form_to(request.form) or "children")
+    except DomainError as error:
+        db.session.rollback()
+        item, task = load_assignment(tenant, assignment_id)
+        return render_assignment(tenant, item, task, errors=error.errors, detail=error.detail, status=error.status)
+    job = jobs.submit(db.session, tasks.cascade_assignment, item.id, target, ids, owner=current_user, tenant=tenant)
+    return redirect(url_for("core.job_page", job_id=job.id,
+                            back=url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id)))
+
+
+@bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/accept", methods=["POST"])
+@tenant_view("office.view")
+def accept(tenant, assignment_id):
+    item, task = load_assignment(tenant, assignment_id)
+    services.decide(db.session, current_user, item, task, tenant, accept=True)
+    flash(_("Report accepted."))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+
+
+@bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/return", methods=["POST"])
+@tenant_view("office.view")
+def return_report(tenant, assignment_id):
+    item, task = load_assignment(tenant, assignment_id)
+    try:
+        data = load_form(schemas.ReturnSchema(), {"reason": request.form.get("reason", "")})
+        services.decide(db.session, current_user, item, task, tenant, accept=False, reason=data["reason"])
+    except DomainError as error:
+        db.session.rollback()
+        item, task = load_assignment(tenant, assignment_id)
+        return render_assignment(tenant, item, task, errors=error.errors, detail=error.detail, status=error.status)
+    flash(_("Report returned."))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+
+
+@bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/attachments", methods=["POST"])
+@tenant_view("task.report")
+def upload(tenant, assignment_id):
+    from flask import current_app
+
+    item, task = load_assignment(tenant, assignment_id)
+    try:
+        storage = request.files.get("file")
+        if storage is None or not storage.filename:
+            raise ValidationFailed(errors={"file": [_("Choose a file.")]})
+        services.save_attachment(db.session, current_app, current_user, item, task, tenant,
+                                 request.form.get("field", ""), storage)
+    except DomainError as error:
+        db.session.rollback()
+        item, task = load_assignment(tenant, assignment_id)
+        return render_assignment(tenant, item, task, errors=error.errors, detail=error.detail, status=error.status)
+    flash(_("File attached."))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+
+
+@bp.route("/manage/<slug>/office/attachments/<int:attachment_id>")
+@tenant_view("office.view")
+def download(tenant, attachment_id):
+    from flask import current_app, send_from_directory
+
+    attachment, item, task, owner = services.get_attachment(db.session, current_user, attachment_id)
+    if owner.id != tenant.id and not (services.may_decide(db.session, current_user, item, task)):
+        raise services.NotFound(_("No such file."))
+    return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
+                               download_name=attachment.filename, mimetype=attachment.content_type)
+
+
+@bp.route("/manage/<slug>/office/tasks/<int:task_id>/export", methods=["POST"])
+@tenant_view("task.assign")
+def export(tenant, task_id):
+    task, owner = lookups.own_task(task_id)
+    if owner.id != tenant.id:
+        raise services.NotFound(_("No such task."))
+    job = jobs.submit(db.session, tasks.export_reports, task.id, owner=current_user, tenant=tenant)
+    return redirect(url_for("core.job_page", job_id=job.id,
+                            back=url_for("office.progress", slug=tenant.slug, task_id=task.id)))
+
+
+@bp.route("/manage/<slug>/office/exports/<job_id>")
+@tenant_view("task.assign")
+def download_export(tenant, job_id):
+    return lookups.send_export(job_id, tenant)
+
+
+@bp.cli.command("send-reminders")
+def send_reminders_command():
+    """Remind offices of tasks due tomorrow or today (run daily by cron or rq-scheduler)."""
+    import click
+
+    sent = tasks.send_due_reminders()
+    click.echo(f"due tomorrow: {sent['task.due_soon']}, due today: {sent['task.due_today']}")
+
+
+@bp.route("/office/notice-files/<int:file_id>")
+@signed_in
+def notice_file(file_id):
+    """A notice's file, for its sender, the offices it was addressed to and the members it was meant for."""
+    return lookups.send_notice_file(file_id)
