@@ -441,8 +441,8 @@ def notify_signed_up(session, activity, kind, *, statuses=("confirmed",), body="
                        sa.literal(utcnow(), type_=Activity.created_at.type)).where(
         SignUp.activity_id == activity.id, SignUp.status.in_(statuses))
     result = session.execute(sa.insert(Notification).from_select(
-        ["user_id", "activity_id", "kind", "body", "created_at"], select))
-    return result.rowcount
+        ["user_id", "activity_id", "kind", "body", "created_at"], select).returning(Notification.id))
+    return len(result.all())
 
 
 def message_confirmed(session, actor, activity, body) -> int:

@@ -2,6 +2,7 @@
 import os
 
 from flask import current_app
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from union_saas.access import engine
@@ -28,8 +29,6 @@ def export_path(job_id):
 @job("default")
 def export_signups(record, activity_id):
     """Write the sign-up list of an activity to an .xlsx file; the job's owner downloads it."""
-    from openpyxl import Workbook
-
     session = db.session
     activity = session.get(Activity, activity_id)
     if activity is None:
@@ -37,6 +36,14 @@ def export_signups(record, activity_id):
     owner = session.get(User, record.owner_id)
     if owner is None or not engine.can(owner, "activity.manage", session.get(Tenant, activity.tenant_id)):
         raise Forbidden(_("Your role here does not allow this."))
+    # A worker has no request to pick a language from: the owner's, else the platform's.
+    with force_locale(owner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return _write_export(session, record, activity)
+
+
+def _write_export(session, record, activity):
+    from openpyxl import Workbook
+
     total = activity.confirmed_count + activity.waitlist_count
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Sign-ups"))

@@ -444,9 +444,8 @@ def checkin_ticket(activity_id):
 @click.option("--now", default=None, help="ISO time to act as now (for a catch-up run).")
 def send_reminders_command(now):
     """Queue the day-before reminders (cron or rq-scheduler runs this hourly)."""
-    record = jobs.submit(db.session, tasks.send_reminders, now)
+    job_id = jobs.submit(db.session, tasks.send_reminders, now).id
     db.session.commit()
-    jobs.dispatch_pending()
-    record = db.session.get(jobs.JobRecord, record.id)
-    db.session.refresh(record)
-    click.echo(f"reminders job {record.id}: {record.status} {record.result or ''}")
+    jobs.dispatch_pending()  # to RQ, or run here when jobs run inline
+    record = db.session.get(jobs.JobRecord, job_id)
+    click.echo(f"reminders job {job_id}: {record.status} {record.result or ''}")
