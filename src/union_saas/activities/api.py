@@ -168,7 +168,7 @@ def sign_up(activity_id):
     signup = services.sign_up(db.session, viewer, activity_id)
     body = {"id": signup.id, "status": signup.status}
     if signup.status == "waitlisted":
-        body["position"] = services.waitlist_rank(db.session, signup)
+        body["position"] = signup.rank  # the last on the waitlist: its length, counted under the lock
     return body
 
 

@@ -129,6 +129,8 @@ class SignUp(Base):
     user = relationship("User", foreign_keys=[user_id], lazy="raise")
     home_tenant = relationship("Tenant", foreign_keys=[home_tenant_id], lazy="raise")
 
+    rank = None  # not stored: the rank on the waitlist, when a service has just counted it
+
     @property
     def status_label(self):
         return SIGNUP_LABELS.get(self.status, self.status)

@@ -20,7 +20,7 @@ import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
 
 from union_saas.access import engine
@@ -318,8 +318,12 @@ def lock(session, activity_id) -> Activity:
     write lock (what BEGIN IMMEDIATE would), so the counters read next cannot change under us.
     """
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(sa.update(Activity).where(Activity.id == activity_id)
-                        .values(waitlist_seq=Activity.waitlist_seq).execution_options(synchronize_session=False))
+        try:
+            session.execute(sa.update(Activity).where(Activity.id == activity_id)
+                            .values(waitlist_seq=Activity.waitlist_seq).execution_options(synchronize_session=False))
+        except OperationalError:
+            # Another writer committed since this transaction first read: SQLite refuses the upgrade.
+            raise Conflict(_("Many people are signing up at this moment: please try again.")) from None
     activity = session.scalar(sa.select(Activity).where(Activity.id == activity_id).with_for_update()
                               .execution_options(populate_existing=True))
     if activity is None:
@@ -355,11 +359,11 @@ def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
         activity.waitlist_seq += 1
         activity.waitlist_count += 1
         signup.status, signup.position, signup.confirmed_at = "waitlisted", activity.waitlist_seq, None
+    signup.rank = activity.waitlist_count if signup.status == "waitlisted" else None
     session.add(signup)
     try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:
+        session.flush()
+    except IntegrityError:  # the unique constraint, behind the lock: the request is rolled back
         raise Conflict(_("You are signed up already.")) from None
     return signup
 
