@@ -41,3 +41,15 @@ def body(**fields):
 
 
 __all__ = ["body", "services", "soon"]
+
+
+@pytest.fixture
+def login_en(login):
+    """A signed-in page client that reads English (the default language is Chinese)."""
+
+    def sign_in(user):
+        client = login(user)
+        client.set_cookie("locale", "en")
+        return client
+
+    return sign_in

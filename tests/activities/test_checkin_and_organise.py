@@ -63,7 +63,8 @@ def test_forged_expired_or_foreign_codes_are_refused(app, running, make_activity
     real_time = time.time
     try:
         time.time = lambda: real_time() + services.CODE_MAX_AGE + 5
-        response = api(first).post(f"/api/v1/activities/{activity.id}/checkins", json={"code": expired})
+        response = api(first).post(f"/api/v1/activities/{activity.id}/checkins", json={"code": expired},
+                                   headers={"Accept-Language": "en"})
     finally:
         time.time = real_time
     assert response.status_code == 422 and "expired" in response.json["detail"]
@@ -83,12 +84,12 @@ def test_organiser_scans_a_ticket_and_a_member_cannot_check_in_someone_else(app,
                                json={"ticket": ticket + "x"}).status_code == 422
 
 
-def test_check_in_pages(app, running, login):
+def test_check_in_pages(app, running, login_en):
     activity, organiser, (first, *_) = running
-    screen = login(organiser).get(f"/manage/activities/{activity.id}/checkin")
+    screen = login_en(organiser).get(f"/manage/activities/{activity.id}/checkin")
     assert screen.status_code == 200 and "<svg" in screen.get_data(as_text=True)
-    assert "<svg" in login(organiser).get(f"/manage/activities/{activity.id}/checkin/qr").get_data(as_text=True)
-    client = login(first)
+    assert "<svg" in login_en(organiser).get(f"/manage/activities/{activity.id}/checkin/qr").get_data(as_text=True)
+    client = login_en(first)
     code = code_for(app, activity)
     assert client.get(f"/activities/{activity.id}/scan?code={code}").status_code == 200
     assert client.post(f"/activities/{activity.id}/scan", data={"code": code}).status_code == 302

@@ -189,11 +189,11 @@ def test_cancelling_tells_everyone_signed_up(tree, make_user, grant, make_member
     assert db_session.scalar(sa.select(sa.func.count()).select_from(SignUp)) == 2
 
 
-def test_pages_publish_through_the_form_and_show_errors(tree, make_user, grant, login, db_session):
+def test_pages_publish_through_the_form_and_show_errors(tree, make_user, grant, login_en, db_session):
     admin = make_user()
     grant(admin, "union_admin", tree["street"])
     db_session.commit()
-    client = login(admin)
+    client = login_en(admin)
     assert client.get("/manage/street/activities/new").status_code == 200
     starts = (soon() + timedelta(hours=8)).strftime("%Y-%m-%dT%H:%M")
     ends = (soon() + timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M")

@@ -76,13 +76,13 @@ def test_ics_of_an_activity_and_the_personal_feed(tree, make_user, make_member, 
     assert client.get(url.replace("http://localhost", "")).status_code == 404
 
 
-def test_notifications_page_and_mark_read(tree, make_user, make_member, make_activity, login, api, db_session):
+def test_notifications_page_and_mark_read(tree, make_user, make_member, make_activity, login_en, api, db_session):
     activity = make_activity(tree["comm"])
     member = make_user()
     make_member(member, tree["comm"])
     services.notify(db_session, [member.id], activity.id, "reminder")
     db_session.commit()
-    page = login(member).get("/me/notifications")
+    page = login_en(member).get("/me/notifications")
     assert page.status_code == 200 and "Reminder" in page.get_data(as_text=True)
     assert api(member).post("/api/v1/me/notifications/read").status_code == 204
     assert api(member).get("/api/v1/me/notifications").json["items"][0]["read_at"] is not None

@@ -116,14 +116,14 @@ def test_raising_capacity_promotes_the_waitlist_in_order(tree, make_user, make_m
     assert api(admin).patch(f"/api/v1/activities/{activity.id}", json={"capacity": 2}).status_code == 422
 
 
-def test_sign_up_pages(tree, make_user, make_member, make_activity, login, db_session):
+def test_sign_up_pages(tree, make_user, make_member, make_activity, login_en, db_session):
     activity = make_activity(tree["comm"], capacity=1, description="x")
     first, second = members(make_user, make_member, tree["comm"], 2)
     db_session.commit()
-    page = login(first).get(f"/activities/{activity.id}")
+    page = login_en(first).get(f"/activities/{activity.id}")
     assert page.status_code == 200 and "Sign up" in page.get_data(as_text=True)
-    assert login(first).post(f"/activities/{activity.id}/signup").status_code == 302
-    client = login(second)
+    assert login_en(first).post(f"/activities/{activity.id}/signup").status_code == 302
+    client = login_en(second)
     assert client.post(f"/activities/{activity.id}/signup").status_code == 302
     assert "number 1 on the waitlist" in client.get(f"/activities/{activity.id}").get_data(as_text=True)
     mine = client.get("/t/comm/me/activities")
