@@ -17,13 +17,12 @@ import os
 import platform
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
@@ -161,7 +160,7 @@ def fire(calls, clients):
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main():
@@ -193,9 +192,9 @@ def main():
         calls = [lambda s, t=t: s.post(f"{base}/activities/{activity}/signups",
                                        headers={"Authorization": f"Bearer {t}"}).status_code for t in rush_tokens]
         rush, rush_wall = fire(calls, args.clients)
-        feed_calls = [lambda s, t=random.choice(feed_tokens): s.get(
-            f"{base}/activities?per_page=20", headers={"Authorization": f"Bearer {t}"}).status_code
-            for _ in range(args.feed_requests)]
+        feed_calls = [lambda s, t=t: s.get(f"{base}/activities?per_page=20",
+                                           headers={"Authorization": f"Bearer {t}"}).status_code
+                      for t in random.choices(feed_tokens, k=args.feed_requests)]
         feed, feed_wall = fire(feed_calls, 16)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -233,7 +232,7 @@ def main():
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     print(f"""
-## Activities ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)
+## Activities ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)
 
 Machine: {cpu}, {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end: shared with other work), Python {platform.python_version()}, PostgreSQL {pg}; gunicorn
 {args.workers} workers x {args.threads} threads (gthread) on the same machine as the database and the clients.
