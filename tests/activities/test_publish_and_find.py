@@ -49,6 +49,7 @@ def test_bad_input_is_refused_and_changes_nothing(tree, make_user, grant, api, d
     response = api(admin).post("/api/v1/tenants/street/activities", json=body(**fields))
     assert response.status_code == 422, response.json
     assert field in response.json["errors"]
+    assert all(isinstance(m, str) and len(m) > 3 for m in response.json["errors"][field]), response.json
     assert response.mimetype == "application/problem+json"
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Activity)) == 0
 

@@ -4,6 +4,7 @@ An activity carries its counters (``confirmed_count``, ``waitlist_count``, ``wai
 changes them under a lock on the activity's row, so capacity holds whatever the concurrency, and
 ``uq_signup_activity_user`` makes a second sign-up of the same person impossible.
 """
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,6 +18,10 @@ STATUSES = ("draft", "published", "cancelled")
 CATEGORIES = ("culture", "sports", "entertainment", "learning", "volunteering", "online")
 SIGNUP_STATUSES = ("confirmed", "waitlisted", "cancelled", "removed")
 LIVE_SIGNUP = ("confirmed", "waitlisted")
+
+# A tag (not a Markdown autolink such as <https://...>), or a script URL: refused in a description (422).
+RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)\s*/?\s*[a-zA-Z!?]|javascript\s*:|data\s*:\s*text/html",
+                      re.IGNORECASE)
 
 SCOPE_LABELS = {
     "tenant": _l("This union only"),

@@ -2,18 +2,29 @@
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
-from union_saas.activities.models import CATEGORIES, SCOPES, SIGNUP_STATUSES, STATUSES
+from union_saas.activities.models import (
+    CATEGORIES,
+    RAW_HTML,
+    SCOPES,
+    SIGNUP_STATUSES,
+    STATUSES,
+)
 from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: F401 - one schema of that name in OpenAPI
 
 TITLE = ma.validate.Length(min=1, max=120)
 MAX_DESCRIPTION = 20_000
 
 
+def no_html(text):
+    if RAW_HTML.search(text or ""):
+        raise ma.ValidationError([str(_l("Write Markdown, not HTML: tags and scripts are not allowed."))])
+
+
 class ActivityFields(ma.Schema):
     """Fields an organiser sets; cross-field rules (end after start, window) live in the service."""
 
     title = ma.fields.String(validate=TITLE)
-    description = ma.fields.String(validate=ma.validate.Length(max=MAX_DESCRIPTION))
+    description = ma.fields.String(validate=[ma.validate.Length(max=MAX_DESCRIPTION), no_html])
     category = ma.fields.String(validate=ma.validate.OneOf(CATEGORIES))
     series = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
     starts_at = ma.fields.AwareDateTime()
@@ -114,7 +125,7 @@ class CheckInSchema(ma.Schema):
     @ma.validates_schema
     def one_of(self, data, **kwargs):
         if bool(data.get("code")) == bool(data.get("ticket")):
-            raise ma.ValidationError(_l("Send either the code shown on the screen or a ticket."), "code")
+            raise ma.ValidationError([str(_l("Send either the code shown on the screen or a ticket."))], "code")
 
 
 class CheckInResultSchema(ma.Schema):

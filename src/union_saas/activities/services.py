@@ -11,7 +11,6 @@ Who sees what (DESIGN.md idea 3), one SQL condition built from the viewer's home
 OR (scope='platform' AND root_id=:root)``; a user without membership sees the platform-wide activities
 of the federations whose tenants they follow; organisers also see what they manage, drafts included.
 """
-import re
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -25,7 +24,13 @@ from sqlalchemy.orm import joinedload
 
 from union_saas.access import engine
 from union_saas.access.policy import perm
-from union_saas.activities.models import LIVE_SIGNUP, Activity, Notification, SignUp
+from union_saas.activities.models import (
+    LIVE_SIGNUP,
+    RAW_HTML,
+    Activity,
+    Notification,
+    SignUp,
+)
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -47,10 +52,6 @@ EDITABLE = ("title", "description", "category", "series", "starts_at", "ends_at"
 # Markdown that survives sanitising: text structure and links, no raw HTML, no images, no scripts.
 ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h3", "h4", "blockquote", "code",
                 "pre", "hr"}
-# A tag (not a Markdown autolink such as <https://...>), or a script URL: refused with 422.
-RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)\s*/?\s*[a-zA-Z!?]|javascript\s*:|data\s*:\s*text/html",
-                      re.IGNORECASE)
-
 
 # --- description --------------------------------------------------------------------------------
 

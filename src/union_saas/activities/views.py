@@ -122,10 +122,11 @@ def scope_options(tenant):
 def home_section(tenant, user):
     """The next activities the visitor may see in this federation (two or three queries)."""
     if not getattr(user, "is_authenticated", False):
-        return {"tenant": tenant, "activities": [], "anonymous": True}
+        return {"tenant": tenant, "activities": [], "anonymous": True, "mine": {}}
     viewer = services.viewer(db.session, user)
     items = list(db.session.scalars(services.feed_stmt(viewer, root_id=tenant.root_id).limit(5)))
-    return {"tenant": tenant, "activities": items, "anonymous": False}
+    return {"tenant": tenant, "activities": items, "anonymous": False,
+            "mine": services.my_signups(db.session, user, [a.id for a in items])}
 
 
 @bp.route("/t/<slug>/activities")
