@@ -163,9 +163,12 @@ def get_activity(activity_id):
 @blp.alt_response(409, description="Signed up already, or the sign-up window is closed")
 @signed_in
 def sign_up(activity_id):
-    viewer = services.viewer(db.session, current_user)
-    services.get_visible(db.session, viewer, activity_id)
-    signup = services.sign_up(db.session, viewer, activity_id)
+    def work():
+        viewer = services.viewer(db.session, current_user)
+        services.get_visible(db.session, viewer, activity_id)
+        return services.sign_up(db.session, viewer, activity_id)
+
+    signup = services.retrying(db.session, work)
     body = {"id": signup.id, "status": signup.status}
     if signup.status == "waitlisted":
         body["position"] = signup.rank  # the last on the waitlist: its length, counted under the lock
@@ -178,8 +181,11 @@ def sign_up(activity_id):
 @blp.alt_response(409, description="Too late: the activity has started")
 @signed_in
 def cancel_my_signup(activity_id):
-    services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-    services.cancel_signup(db.session, current_user, activity_id)
+    def work():
+        services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+        services.cancel_signup(db.session, current_user, activity_id)
+
+    services.retrying(db.session, work)
 
 
 @blp.route("/activities/<int:activity_id>/signups", methods=["GET"])

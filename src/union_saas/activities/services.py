@@ -312,6 +312,28 @@ def waitlist_rank(session, signup) -> int | None:
 
 # --- sign up, cancel, waitlist --------------------------------------------------------------------
 
+class Busy(Conflict):
+    """SQLite would not give the write lock to a transaction that had read an older state: run it again."""
+
+
+def retrying(session, work, attempts=8):
+    """Run ``work()``; on ``Busy`` (SQLite only) roll back what it read and run it again, a little later.
+
+    The caller's transaction must hold no write yet (sign-up and cancel start with their lock).
+    """
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return work()
+        except Busy:
+            if attempt == attempts - 1:
+                raise
+            session.rollback()
+            time.sleep(0.02 * (attempt + 1))
+    return None
+
+
 def lock(session, activity_id) -> Activity:
     """Lock the activity's row for the rest of the transaction and return it, fresh.
 
@@ -324,7 +346,7 @@ def lock(session, activity_id) -> Activity:
                             .values(waitlist_seq=Activity.waitlist_seq).execution_options(synchronize_session=False))
         except OperationalError:
             # Another writer committed since this transaction first read: SQLite refuses the upgrade.
-            raise Conflict(_("Many people are signing up at this moment: please try again.")) from None
+            raise Busy(_("Many people are signing up at this moment: please try again.")) from None
     activity = session.scalar(sa.select(Activity).where(Activity.id == activity_id).with_for_update()
                               .execution_options(populate_existing=True))
     if activity is None:

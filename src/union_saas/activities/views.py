@@ -160,9 +160,12 @@ def detail(activity_id):
 @bp.route("/activities/<int:activity_id>/signup", methods=["POST"])
 @signed_in
 def sign_up(activity_id):
-    viewer = services.viewer(db.session, current_user)
-    services.get_visible(db.session, viewer, activity_id)
-    signup = services.sign_up(db.session, viewer, activity_id)
+    def work():
+        viewer = services.viewer(db.session, current_user)
+        services.get_visible(db.session, viewer, activity_id)
+        return services.sign_up(db.session, viewer, activity_id)
+
+    signup = services.retrying(db.session, work)
     if signup.status == "confirmed":
         flash(_("You are in: your place is confirmed."))
     else:
@@ -174,8 +177,11 @@ def sign_up(activity_id):
 @bp.route("/activities/<int:activity_id>/signup/cancel", methods=["POST"])
 @signed_in
 def cancel_signup(activity_id):
-    services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-    services.cancel_signup(db.session, current_user, activity_id)
+    def work():
+        services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+        services.cancel_signup(db.session, current_user, activity_id)
+
+    services.retrying(db.session, work)
     flash(_("Your sign-up is cancelled."))
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
