@@ -241,3 +241,13 @@ def test_cover_image_type_and_size_are_checked(tree, make_user, grant, make_memb
         assert image.status_code == 200 and image.data == png
     finally:
         app.config.pop("UPLOAD_DIR")
+
+
+def test_partner_organisation_staff_publish_from_their_own_tenant(make_tree, make_user, grant, api):
+    tree = make_tree("fed/street/partner", kinds={"partner": "social_org"})
+    staff = make_user()
+    grant(staff, "partner_staff", tree["partner"])
+    created = api(staff).post("/api/v1/tenants/partner/activities", json=body(scope="subtree"))
+    assert created.status_code == 201 and created.json["tenant"] == "partner"
+    assert api(staff).post("/api/v1/tenants/partner/activities", json=body(scope="platform")).status_code == 422
+    assert api(staff).post("/api/v1/tenants/street/activities", json=body()).status_code == 404

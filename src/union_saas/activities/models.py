@@ -145,7 +145,7 @@ NOTIFICATION_KINDS = {
     "promoted": _l("A place freed up: you are now confirmed for %(title)s."),
     "cancelled": _l("%(title)s has been cancelled."),
     "removed": _l("The organiser removed you from %(title)s."),
-    "reminder": _l("Reminder: %(title)s is tomorrow."),
+    "reminder": _l("Reminder: %(title)s starts within a day."),
     "message": _l("A message from the organiser of %(title)s."),
 }
 
