@@ -130,8 +130,16 @@ def tokens(engine, n, offset=0):
 def start_server(args):
     cmd = [str(REPO / ".venv/bin/gunicorn"), "-w", str(args.workers), "-k", "gthread", "--threads", str(args.threads),
            "-b", f"127.0.0.1:{args.port}", "--log-level", "warning", "wsgi:app"]
+    try:
+        requests.get(f"http://127.0.0.1:{args.port}/", timeout=1)
+    except requests.RequestException:
+        pass
+    else:
+        raise RuntimeError(f"something already answers on port {args.port}: stop it first")
     server = subprocess.Popen(cmd, env=env(args), cwd=REPO, start_new_session=True)
     for _ in range(100):
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn stopped")
         try:
             if requests.get(f"http://127.0.0.1:{args.port}/", timeout=1).status_code == 200:
                 return server
