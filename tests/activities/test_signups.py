@@ -129,3 +129,10 @@ def test_sign_up_pages(tree, make_user, make_member, make_activity, login_en, db
     mine = client.get("/t/comm/me/activities")
     assert mine.status_code == 200 and "Number 1 on the waitlist" in mine.get_data(as_text=True)
     assert client.post(f"/activities/{activity.id}/signup/cancel").status_code == 302
+
+
+def test_ids_beyond_the_database_integer_answer_404(make_user, api, db_session):
+    client = api(make_user())
+    db_session.commit()
+    assert client.get("/api/v1/activities/99999999999999999999").status_code == 404
+    assert client.delete("/api/v1/activities/1/signups/99999999999999999999").status_code == 404

@@ -10,7 +10,7 @@ from union_saas.activities import schemas, services, tasks
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden
-from union_saas.core.pagination import page_schema, paginate
+from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.extensions import db
 from union_saas.tenancy import services as tenancy
 
@@ -209,7 +209,7 @@ def remove_signup(activity_id, signup_id):
 
 
 @blp.route("/me/activities", methods=["GET"])
-@blp.arguments(schemas.ManageListArgs, location="query")
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(schemas.MySignUpSchema))
 @signed_in
 def my_activities(args):
@@ -292,7 +292,7 @@ def message(data, activity_id):
 # --- notifications and calendar -------------------------------------------------------------------
 
 @blp.route("/me/notifications", methods=["GET"])
-@blp.arguments(schemas.ManageListArgs, location="query")
+@blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(schemas.NotificationSchema))
 @signed_in
 def notifications(args):

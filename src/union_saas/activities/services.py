@@ -259,8 +259,18 @@ def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", ro
     return stmt.order_by(Activity.starts_at, Activity.id)
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing
+
+
+def _id(value):
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise NotFound(_("No such activity."))
+    return value
+
+
 def get_visible(session, v: Viewer, activity_id) -> Activity:
     """The activity, if ``v`` may see it; 404 otherwise (never 403: no existence leak)."""
+    _id(activity_id)
     activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
                               .where(Activity.id == activity_id, visible_clause(v, include_cancelled=True)))
     if activity is None:
@@ -270,6 +280,7 @@ def get_visible(session, v: Viewer, activity_id) -> Activity:
 
 def get_managed(session, user, activity_id) -> Activity:
     """The activity, if ``user`` may manage it: 404 when they may not see it, 403 when they only see it."""
+    _id(activity_id)
     activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
                               .where(Activity.id == activity_id))
     if activity is None:
@@ -406,6 +417,7 @@ def cancel_signup(session, user, activity_id, *, now=None) -> SignUp:
 def remove_signup(session, actor, activity, signup_id, *, now=None) -> SignUp:
     """The organiser removes someone; they are told, and the place goes to the waitlist."""
     now = now or utcnow()
+    _id(signup_id)
     activity = lock(session, activity.id)
     signup = session.scalar(sa.select(SignUp).where(SignUp.id == signup_id, SignUp.activity_id == activity.id))
     if signup is None:
