@@ -67,7 +67,9 @@ def _write_export(session, record, activity):
 
 @job("fanout")
 def send_reminders(record, now_iso=None):
-    """Remind everyone confirmed, the day before (run hourly: ``flask activities send-reminders``)."""
+    """Remind everyone confirmed, the day before. Scheduled hourly, by cron
+    (``0 * * * * cd /srv/union-saas && .venv/bin/flask activities send-reminders``) or rq-scheduler; each
+    activity is reminded once (``reminded_at``), so a missed or doubled run does no harm."""
     from datetime import datetime
 
     session = db.session
