@@ -8,7 +8,7 @@ from flask import Flask, g, request
 import config as settings
 
 REPO = Path(__file__).resolve().parents[2]
-DOMAINS = ("tenancy", "accounts", "access", "members", "office")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office")
 
 
 def create_app(env=None, **overrides):

@@ -9,7 +9,7 @@ GUARDED_PREFIXES = ("/manage", "/api/v1", "/admin")
 EXEMPT_ENDPOINTS = {"static", "api-docs.openapi_json"}
 
 
-REQUEST_STATE = ("_login_user", "identity", "access_subjects", "pending_jobs")
+REQUEST_STATE = ("_login_user", "identity", "access_subjects", "pending_jobs", "_flask_babel")
 
 
 def reset_request_state():

@@ -1,0 +1,1 @@
+"""Activities: publish across the tree, sign up with capacity and waitlist, check in, remember, measure."""

@@ -1,0 +1,800 @@
+"""Rules of activities. Plain functions taking a session: they flush, raise domain errors, never commit.
+
+Who may publish which scope (the rule the API refuses with 422):
+- ``tenant`` (members of the publishing union) and ``subtree`` (it and every union below): from any
+  tenant where the publisher holds ``activity.manage``;
+- ``platform`` (everyone in the federation): only by someone who holds ``activity.manage`` at the
+  federation's root, i.e. a federation-level organiser, whatever tenant they publish from.
+
+Who sees what (DESIGN.md idea 3), one SQL condition built from the viewer's home path, no join:
+``(scope='tenant' AND tenant_id=:home) OR (scope='subtree' AND tenant_id IN :ancestors_and_home)
+OR (scope='platform' AND root_id=:root)``; a user without membership sees the platform-wide activities
+of the federations whose tenants they follow; organisers also see what they manage, drafts included.
+"""
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+import markdown
+import nh3
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import joinedload
+
+from union_saas.access import engine
+from union_saas.access.policy import perm
+from union_saas.activities.models import (
+    LIVE_SIGNUP,
+    RAW_HTML,
+    Activity,
+    Notification,
+    SignUp,
+)
+from union_saas.core.audit import AUDIT_LABELS, record
+from union_saas.core.db import utcnow
+from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from union_saas.members.services import followed_root_ids, home_of
+from union_saas.tenancy.models import Tenant, path_ids, subtree_clause
+
+MANAGE = perm("activity.manage")
+AUDIT_LABELS.update({
+    "activity.create": _l("Activity created"),
+    "activity.edit": _l("Activity edited"),
+    "activity.publish": _l("Activity published"),
+    "activity.cancel": _l("Activity cancelled"),
+    "activity.remove_signup": _l("Participant removed from an activity"),
+    "activity.message": _l("Message sent to an activity's participants"),
+})
+EDITABLE = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",
+            "capacity", "signup_opens_at", "signup_closes_at", "members_only", "scope")
+
+# Markdown that survives sanitising: text structure and links, no raw HTML, no images, no scripts.
+ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h3", "h4", "blockquote", "code",
+                "pre", "hr"}
+
+# --- description --------------------------------------------------------------------------------
+
+def render_description(text: str) -> str:
+    """Markdown to HTML, then sanitised by nh3 (an allow-list): what the page may show as is."""
+    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+
+
+def check_description(text: str):
+    """HTML or script in a description is refused, not silently cut: the organiser should know."""
+    if RAW_HTML.search(text or ""):
+        raise ValidationFailed(_("Please correct the marked fields."), errors={
+            "description": [_("Write Markdown, not HTML: tags and scripts are not allowed.")]})
+
+
+# --- scope ---------------------------------------------------------------------------------------
+
+def scope_allowed(session, actor, tenant, scope) -> bool:
+    if scope in ("tenant", "subtree"):
+        return True
+    root = tenant if tenant.is_root else session.get(Tenant, tenant.root_id)
+    return engine.can(actor, MANAGE, root)
+
+
+def allowed_scopes(session, actor, tenant) -> list[str]:
+    return [s for s in ("tenant", "subtree", "platform") if scope_allowed(session, actor, tenant, s)]
+
+
+# --- publish, edit, cancel -------------------------------------------------------------------------
+
+def _check_times(data):
+    errors = {}
+    starts, ends = data.get("starts_at"), data.get("ends_at")
+    opens, closes = data.get("signup_opens_at"), data.get("signup_closes_at")
+    if starts and ends and ends <= starts:
+        errors["ends_at"] = [_("The end must come after the start.")]
+    if closes and starts and closes > starts:
+        errors["signup_closes_at"] = [_("Sign-up must close by the start.")]
+    if opens and starts and opens >= starts:
+        errors.setdefault("signup_opens_at", []).append(_("Sign-up must open before the start."))
+    if opens and closes and opens >= closes:
+        errors.setdefault("signup_opens_at", []).append(_("Sign-up must open before it closes."))
+    if errors:
+        raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
+
+
+def _apply(session, actor, activity, tenant, data):
+    if "description" in data:
+        check_description(data["description"])
+    scope = data.get("scope", activity.scope)
+    if "scope" in data and not scope_allowed(session, actor, tenant, scope):
+        raise ValidationFailed(_("Please correct the marked fields."), errors={"scope": [
+            _("Only an organiser of the whole federation may publish to the whole federation.")]})
+    merged = {f: data.get(f, getattr(activity, f, None)) for f in ("starts_at", "ends_at", "signup_opens_at",
+                                                                  "signup_closes_at")}
+    _check_times(merged)
+    changes = {}
+    for field in EDITABLE:
+        if field in data and data[field] != getattr(activity, field):
+            old = getattr(activity, field)
+            changes[field] = [_plain(old), _plain(data[field])]
+            setattr(activity, field, data[field])
+    if "description" in data:
+        activity.description_html = render_description(activity.description)
+    return changes
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def create_activity(session, actor, tenant, data) -> Activity:
+    """Publish (or save as a draft) an activity of ``tenant``."""
+    if tenant.status != "active":
+        raise Conflict(_("An archived union cannot publish activities."))
+    data = dict(data)
+    status = data.pop("status", "published")
+    activity = Activity(tenant_id=tenant.id, root_id=tenant.root_id, created_by_id=actor.id, status=status,
+                        scope=data.get("scope", "tenant"), description="", description_html="",
+                        members_only=data.get("members_only", True), category=data.get("category", "culture"))
+    data.setdefault("scope", activity.scope)
+    _apply(session, actor, activity, tenant, {"description": "", **data})
+    if status == "published":
+        activity.published_at = utcnow()
+    session.add(activity)
+    session.flush()
+    record(session, action="activity.create", actor=actor, tenant=tenant, target=str(activity.id),
+           detail={"title": activity.title, "scope": activity.scope, "status": status})
+    return activity
+
+
+def update_activity(session, actor, activity, data) -> Activity:
+    if activity.status == "cancelled":
+        raise Conflict(_("A cancelled activity cannot be changed."))
+    activity = lock(session, activity.id)
+    tenant = session.get(Tenant, activity.tenant_id)
+    if "capacity" in data and data["capacity"] is not None and data["capacity"] < activity.confirmed_count:
+        raise ValidationFailed(_("Please correct the marked fields."), errors={"capacity": [
+            _("%(n)d people are confirmed already: remove some first, or keep at least that many places.",
+              n=activity.confirmed_count)]})
+    changes = _apply(session, actor, activity, tenant, data)
+    session.flush()
+    if "capacity" in changes:
+        promote(session, activity)
+    if changes:
+        record(session, action="activity.edit", actor=actor, tenant=tenant, target=str(activity.id), detail=changes)
+    return activity
+
+
+def publish(session, actor, activity) -> Activity:
+    if activity.status != "draft":
+        raise Conflict(_("Only a draft can be published."))
+    activity.status, activity.published_at = "published", utcnow()
+    session.flush()
+    record(session, action="activity.publish", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
+           target=str(activity.id), detail={"title": activity.title})
+    return activity
+
+
+def cancel(session, actor, activity) -> int:
+    """Cancel the activity; everyone signed up is told in the app. Returns how many were told."""
+    activity = lock(session, activity.id)
+    if activity.status == "cancelled":
+        raise Conflict(_("Already cancelled."))
+    told = notify_signed_up(session, activity, "cancelled", statuses=LIVE_SIGNUP)
+    activity.status, activity.cancelled_at = "cancelled", utcnow()
+    session.flush()
+    record(session, action="activity.cancel", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
+           target=str(activity.id), detail={"title": activity.title, "told": told})
+    return told
+
+
+def set_cover(session, actor, activity, name):
+    activity.cover = name
+    session.flush()
+
+
+# --- who sees what ------------------------------------------------------------------------------
+
+@dataclass
+class Viewer:
+    """What visibility needs to know of a user: their home (or the federations they follow)."""
+
+    user: object
+    home: Tenant | None
+    followed_roots: list
+
+    @property
+    def ancestors_and_home(self) -> list[int]:
+        return path_ids(self.home.path) if self.home else []
+
+
+def viewer(session, user) -> Viewer:
+    home = home_of(session, user)
+    return Viewer(user, home, [] if home is not None else followed_root_ids(session, user))
+
+
+def audience_clause(v: Viewer):
+    """Published activities whose scope reaches ``v`` (DESIGN.md idea 3), or None when nothing does."""
+    if v.home is not None:
+        return sa.or_(
+            sa.and_(Activity.scope == "tenant", Activity.tenant_id == v.home.id),
+            sa.and_(Activity.scope == "subtree", Activity.tenant_id.in_(v.ancestors_and_home)),
+            sa.and_(Activity.scope == "platform", Activity.root_id == v.home.root_id),
+        )
+    if v.followed_roots:
+        return sa.and_(Activity.scope == "platform", Activity.root_id.in_(v.followed_roots))
+    return None
+
+
+def managed_clause(user):
+    """Activities of tenants where ``user`` holds activity.manage (any status): ``access.engine.filter``."""
+    if not engine.subject(user).scopes(MANAGE):
+        return None
+    return Activity.tenant_id.in_(engine.filter(sa.select(Tenant.id), user, MANAGE))
+
+
+def visible_clause(v: Viewer, *, include_cancelled=False):
+    parts = []
+    audience = audience_clause(v)
+    if audience is not None:
+        shown = ("published", "cancelled") if include_cancelled else ("published",)
+        parts.append(sa.and_(Activity.status.in_(shown), audience))
+    managed = managed_clause(v.user)
+    if managed is not None:
+        parts.append(managed)
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", root_id=None, now=None):
+    """The activities ``v`` may see, soonest first: one query, however many there are."""
+    stmt = sa.select(Activity).options(joinedload(Activity.tenant)).where(visible_clause(v))
+    if upcoming:
+        stmt = stmt.where(Activity.ends_at >= (now or utcnow()))
+    if category:
+        stmt = stmt.where(Activity.category == category)
+    if where == "mine":
+        stmt = stmt.where(Activity.tenant_id == (v.home.id if v.home else -1))
+    elif where == "above":
+        stmt = stmt.where(Activity.tenant_id.in_(v.ancestors_and_home[:-1] or [-1]))
+    if root_id is not None:
+        stmt = stmt.where(Activity.root_id == root_id)
+    return stmt.order_by(Activity.starts_at, Activity.id)
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing
+
+
+def _id(value):
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise NotFound(_("No such activity."))
+    return value
+
+
+def get_visible(session, v: Viewer, activity_id) -> Activity:
+    """The activity, if ``v`` may see it; 404 otherwise (never 403: no existence leak)."""
+    _id(activity_id)
+    activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
+                              .where(Activity.id == activity_id, visible_clause(v, include_cancelled=True)))
+    if activity is None:
+        raise NotFound(_("No such activity."))
+    return activity
+
+
+def get_managed(session, user, activity_id) -> Activity:
+    """The activity, if ``user`` may manage it: 404 when they may not see it, 403 when they only see it."""
+    _id(activity_id)
+    activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
+                              .where(Activity.id == activity_id))
+    if activity is None:
+        raise NotFound(_("No such activity."))
+    if not engine.can(user, MANAGE, activity.tenant):
+        if not engine.manages(user, activity.tenant):
+            try:
+                get_visible(session, viewer(session, user), activity_id)
+            except NotFound:
+                raise NotFound(_("No such activity.")) from None
+        raise Forbidden(_("Your role here does not allow this."))
+    return activity
+
+
+def manage_stmt(tenant, *, status=None):
+    """Activities of ``tenant`` and every union below it, newest start first."""
+    stmt = (sa.select(Activity).options(joinedload(Activity.tenant))
+            .join(Tenant, Tenant.id == Activity.tenant_id).where(subtree_clause(Tenant.path, tenant.path)))
+    if status:
+        stmt = stmt.where(Activity.status == status)
+    return stmt.order_by(Activity.starts_at.desc(), Activity.id.desc())
+
+
+def my_signups(session, user, activity_ids) -> dict:
+    """activity id -> the caller's live sign-up, for a page of activities: one query."""
+    if not activity_ids or not getattr(user, "is_authenticated", False):
+        return {}
+    rows = session.scalars(sa.select(SignUp).where(SignUp.user_id == user.id, SignUp.activity_id.in_(activity_ids)))
+    return {row.activity_id: row for row in rows}
+
+
+def waitlist_rank(session, signup) -> int | None:
+    if signup.status != "waitlisted":
+        return None
+    return session.scalar(sa.select(sa.func.count()).where(
+        SignUp.activity_id == signup.activity_id, SignUp.status == "waitlisted", SignUp.position <= signup.position))
+
+
+# --- sign up, cancel, waitlist --------------------------------------------------------------------
+
+class Busy(Conflict):
+    """SQLite would not give the write lock to a transaction that had read an older state: run it again."""
+
+
+def retrying(session, work, attempts=8):
+    """Run ``work()``; on ``Busy`` (SQLite only) roll back what it read and run it again, a little later.
+
+    The caller's transaction must hold no write yet (sign-up and cancel start with their lock).
+    """
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return work()
+        except Busy:
+            if attempt == attempts - 1:
+                raise
+            session.rollback()
+            time.sleep(0.02 * (attempt + 1))
+    return None
+
+
+def lock(session, activity_id) -> Activity:
+    """Lock the activity's row for the rest of the transaction and return it, fresh.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks: an UPDATE first takes the database's
+    write lock (what BEGIN IMMEDIATE would), so the counters read next cannot change under us.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        try:
+            session.execute(sa.update(Activity).where(Activity.id == activity_id)
+                            .values(waitlist_seq=Activity.waitlist_seq).execution_options(synchronize_session=False))
+        except OperationalError:
+            # Another writer committed since this transaction first read: SQLite refuses the upgrade.
+            raise Busy(_("Many people are signing up at this moment: please try again.")) from None
+    activity = session.scalar(sa.select(Activity).where(Activity.id == activity_id).with_for_update()
+                              .execution_options(populate_existing=True))
+    if activity is None:
+        raise NotFound(_("No such activity."))
+    return activity
+
+
+def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
+    """Confirmed while places remain, else waitlisted with a position. The caller saw it already."""
+    activity = lock(session, activity_id)
+    now = now or utcnow()  # after the lock: the times of sign-ups follow the order they were served in
+    if activity.status != "published":
+        raise Conflict(_("This activity is not open for sign-up."))
+    if activity.signup_opens_at and now < activity.signup_opens_at:
+        raise Conflict(_("Sign-up has not opened yet."))
+    if now >= (activity.signup_closes_at or activity.starts_at):
+        raise Conflict(_("Sign-up has closed."))
+    if activity.members_only and v.home is None:
+        raise Forbidden(_("Only verified union members may sign up for this activity: join your union first."))
+    existing = session.scalar(sa.select(SignUp).where(SignUp.activity_id == activity.id,
+                                                      SignUp.user_id == v.user.id))
+    if existing is not None and existing.status in LIVE_SIGNUP:
+        raise Conflict(_("You are signed up already."))
+    if existing is not None and existing.status == "removed":
+        raise Conflict(_("The organiser removed you from this activity; ask them if this is a mistake."))
+    signup = existing or SignUp(activity_id=activity.id, user_id=v.user.id, root_id=activity.root_id)
+    signup.home_tenant_id = v.home.id if v.home else None
+    signup.created_at, signup.cancelled_at, signup.checked_in_at = now, None, None
+    if activity.capacity is None or activity.confirmed_count < activity.capacity:
+        activity.confirmed_count += 1
+        signup.status, signup.position, signup.confirmed_at = "confirmed", None, now
+    else:
+        activity.waitlist_seq += 1
+        activity.waitlist_count += 1
+        signup.status, signup.position, signup.confirmed_at = "waitlisted", activity.waitlist_seq, None
+    signup.rank = activity.waitlist_count if signup.status == "waitlisted" else None
+    session.add(signup)
+    try:
+        session.flush()
+    except IntegrityError:  # the unique constraint, behind the lock: the request is rolled back
+        raise Conflict(_("You are signed up already.")) from None
+    return signup
+
+
+def cancel_signup(session, user, activity_id, *, now=None) -> SignUp:
+    """The member cancels: the place goes to the first on the waitlist."""
+    now = now or utcnow()
+    activity = lock(session, activity_id)
+    signup = session.scalar(sa.select(SignUp).where(SignUp.activity_id == activity.id, SignUp.user_id == user.id,
+                                                    SignUp.status.in_(LIVE_SIGNUP)))
+    if signup is None:
+        raise NotFound(_("You are not signed up for this activity."))
+    if activity.status == "published" and now >= activity.starts_at:
+        raise Conflict(_("The activity has started: it is too late to cancel."))
+    _release(session, activity, signup, "cancelled", now)
+    return signup
+
+
+def remove_signup(session, actor, activity, signup_id, *, now=None) -> SignUp:
+    """The organiser removes someone; they are told, and the place goes to the waitlist."""
+    now = now or utcnow()
+    _id(signup_id)
+    activity = lock(session, activity.id)
+    signup = session.scalar(sa.select(SignUp).where(SignUp.id == signup_id, SignUp.activity_id == activity.id))
+    if signup is None:
+        raise NotFound(_("No such sign-up."))
+    if signup.status not in LIVE_SIGNUP:
+        raise Conflict(_("This person is no longer signed up."))
+    _release(session, activity, signup, "removed", now)
+    notify(session, [signup.user_id], activity.id, "removed")
+    record(session, action="activity.remove_signup", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
+           target=str(activity.id), detail={"signup": signup.id, "user": signup.user_id})
+    return signup
+
+
+def _release(session, activity, signup, status, now):
+    was = signup.status
+    signup.status, signup.cancelled_at = status, now
+    if was == "confirmed":
+        activity.confirmed_count -= 1
+    else:
+        activity.waitlist_count -= 1
+    session.flush()
+    if was == "confirmed" and activity.status == "published":
+        promote(session, activity, now=now)
+
+
+def promote(session, activity, *, now=None) -> list[SignUp]:
+    """Confirm the first on the waitlist while places remain (the activity is locked by the caller)."""
+    now = now or utcnow()
+    free = None if activity.capacity is None else activity.capacity - activity.confirmed_count
+    if free is not None and free <= 0 or not activity.waitlist_count:
+        return []
+    stmt = (sa.select(SignUp).where(SignUp.activity_id == activity.id, SignUp.status == "waitlisted")
+            .order_by(SignUp.position))
+    if free is not None:
+        stmt = stmt.limit(free)
+    promoted = list(session.scalars(stmt))
+    for signup in promoted:
+        signup.status, signup.confirmed_at = "confirmed", now
+    activity.confirmed_count += len(promoted)
+    activity.waitlist_count -= len(promoted)
+    session.flush()
+    notify(session, [s.user_id for s in promoted], activity.id, "promoted")
+    return promoted
+
+
+# --- notifications ------------------------------------------------------------------------------
+
+def notify(session, user_ids, activity_id, kind, body=""):
+    if user_ids:
+        session.execute(sa.insert(Notification), [
+            {"user_id": uid, "activity_id": activity_id, "kind": kind, "body": body, "created_at": utcnow()}
+            for uid in user_ids])
+
+
+def notify_signed_up(session, activity, kind, *, statuses=("confirmed",), body="") -> int:
+    """One INSERT ... SELECT: a notification to everyone signed up with one of ``statuses``."""
+    select = sa.select(SignUp.user_id, sa.literal(activity.id), sa.literal(kind), sa.literal(body),
+                       sa.literal(utcnow(), type_=Activity.created_at.type)).where(
+        SignUp.activity_id == activity.id, SignUp.status.in_(statuses))
+    result = session.execute(sa.insert(Notification).from_select(
+        ["user_id", "activity_id", "kind", "body", "created_at"], select).returning(Notification.id))
+    return len(result.all())
+
+
+def message_confirmed(session, actor, activity, body) -> int:
+    if activity.status != "published":
+        raise Conflict(_("Messages go to the confirmed participants of a published activity."))
+    sent = notify_signed_up(session, activity, "message", body=body)
+    record(session, action="activity.message", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
+           target=str(activity.id), detail={"sent": sent})
+    return sent
+
+
+def notifications_stmt(user, *, unread=False):
+    stmt = (sa.select(Notification).options(joinedload(Notification.activity))
+            .where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc()))
+    if unread:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt
+
+
+def mark_read(session, user, notification_id=None):
+    stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        stmt = stmt.where(Notification.id == notification_id)
+    session.execute(stmt.values(read_at=utcnow()))
+
+
+def unread_count(session, user) -> int:
+    return session.scalar(sa.select(sa.func.count()).where(Notification.user_id == user.id,
+                                                           Notification.read_at.is_(None)))
+
+
+# --- measures ------------------------------------------------------------------------------------
+
+def signups_stmt(activity, *, status=None):
+    stmt = (sa.select(SignUp).options(joinedload(SignUp.user), joinedload(SignUp.home_tenant))
+            .where(SignUp.activity_id == activity.id))
+    if status:
+        stmt = stmt.where(SignUp.status == status)
+    order = sa.case((SignUp.status == "confirmed", 0), (SignUp.status == "waitlisted", 1), else_=2)
+    return stmt.order_by(order, SignUp.position, SignUp.created_at, SignUp.id)
+
+
+def measures(session, activity, *, now=None) -> dict:
+    """Sign-ups, waitlist, check-ins, no-shows (two grouped queries), and sign-ups by union (one)."""
+    now = now or utcnow()
+    counts = dict(session.execute(sa.select(SignUp.status, sa.func.count()).where(
+        SignUp.activity_id == activity.id).group_by(SignUp.status)).all())
+    checked_in = session.scalar(sa.select(sa.func.count()).where(
+        SignUp.activity_id == activity.id, SignUp.status == "confirmed", SignUp.checked_in_at.is_not(None)))
+    confirmed = counts.get("confirmed", 0)
+    by_union = session.execute(
+        sa.select(Tenant.slug, Tenant.name, sa.func.count(SignUp.id),
+                  sa.func.count(SignUp.checked_in_at))
+        .select_from(SignUp).outerjoin(Tenant, Tenant.id == SignUp.home_tenant_id)
+        .where(SignUp.activity_id == activity.id, SignUp.status.in_(LIVE_SIGNUP))
+        .group_by(Tenant.slug, Tenant.name).order_by(sa.func.count(SignUp.id).desc(), Tenant.name)).all()
+    return {
+        "signups": confirmed + counts.get("waitlisted", 0),
+        "confirmed": confirmed,
+        "waitlisted": counts.get("waitlisted", 0),
+        "cancelled": counts.get("cancelled", 0) + counts.get("removed", 0),
+        "checked_in": checked_in,
+        "no_shows": confirmed - checked_in if activity.ends_at <= now else 0,
+        "by_union": [{"tenant": slug, "name": name, "signups": n, "checked_in": c} for slug, name, n, c in by_union],
+    }
+
+
+def reminder_window(now):
+    """Activities starting within the next day get their reminder."""
+    return now, now + timedelta(days=1)
+
+
+# --- cover image ---------------------------------------------------------------------------------
+
+MAX_COVER_BYTES = 2 * 1024 * 1024
+
+
+def cover_kind(head: bytes) -> str | None:
+    """The image type from its first bytes (never from the file name or the browser's word)."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def save_cover(session, actor, activity, storage, directory, max_bytes=MAX_COVER_BYTES) -> str:
+    """Check and store an uploaded cover under ``directory``; the old file is removed."""
+    import os
+    import secrets
+
+    raw = storage.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise ValidationFailed(errors={"cover": [_("The image is larger than %(n)d MB.", n=max_bytes // 1024 // 1024)]})
+    kind = cover_kind(raw[:16])
+    if kind is None:
+        raise ValidationFailed(errors={"cover": [_("Upload a PNG, JPEG or WebP image.")]})
+    os.makedirs(directory, exist_ok=True)
+    name = f"{activity.id}-{secrets.token_urlsafe(8)}.{kind}"
+    with open(os.path.join(directory, name), "wb") as out:
+        out.write(raw)
+    old, activity.cover = activity.cover, name
+    session.flush()
+    if old:
+        try:
+            os.remove(os.path.join(directory, old))
+        except FileNotFoundError:
+            pass
+    return name
+
+
+# --- check-in ------------------------------------------------------------------------------------
+
+CODE_PERIOD = 30  # seconds: the QR on the organiser's screen changes this often
+CODE_MAX_AGE = 2 * CODE_PERIOD  # a code scanned just before it changed still works
+CHECKIN_OPENS_BEFORE = timedelta(hours=2)
+
+
+def _serializer(secret, salt):
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(secret, salt=salt)
+
+
+def checkin_code(secret, activity, now_ts=None) -> tuple[str, int]:
+    """The code to show now, and the seconds until the screen shows the next one.
+
+    Signed (itsdangerous, with the signing time), tied to the activity; accepted for CODE_MAX_AGE seconds.
+    """
+    import time
+
+    now_ts = time.time() if now_ts is None else now_ts
+    return _serializer(secret, "activity-checkin").dumps({"a": activity.id}), CODE_PERIOD - int(now_ts % CODE_PERIOD)
+
+
+def ticket_code(secret, signup) -> str:
+    """A member's ticket: the organiser scans it. Signed, names the sign-up and its holder."""
+    return _serializer(secret, "activity-ticket").dumps({"s": signup.id, "u": signup.user_id})
+
+
+def _load(secret, salt, code, max_age=None):
+    from itsdangerous import BadSignature, SignatureExpired
+
+    field = "code" if salt == "activity-checkin" else "ticket"
+    try:
+        return _serializer(secret, salt).loads(code, max_age=max_age)
+    except SignatureExpired:
+        raise ValidationFailed(_("This code has expired: scan the code on the screen again."),
+                               errors={field: [_("Expired.")]}) from None
+    except BadSignature:
+        raise ValidationFailed(_("This is not a valid check-in code."), errors={field: [_("Not valid.")]}) from None
+
+
+def _check_in_window(activity, now):
+    if activity.status != "published":
+        raise Conflict(_("This activity is not taking check-ins."))
+    if now < activity.starts_at - CHECKIN_OPENS_BEFORE or now > activity.ends_at:
+        raise Conflict(_("Check-in opens two hours before the start and closes at the end."))
+
+
+def _mark_checked_in(session, signup, actor, now):
+    """Atomic: only the first check-in of a sign-up counts; the second is a 409."""
+    done = session.execute(sa.update(SignUp).where(SignUp.id == signup.id, SignUp.checked_in_at.is_(None))
+                           .values(checked_in_at=now, checked_in_by_id=actor.id)
+                           .execution_options(synchronize_session=False)).rowcount
+    if not done:
+        raise Conflict(_("Already checked in."))
+    session.refresh(signup)
+    return signup
+
+
+def check_in_with_code(session, secret, user, activity, code, *, now=None) -> SignUp:
+    """A confirmed member scanned the screen's code: check them in."""
+    now = now or utcnow()
+    data = _load(secret, "activity-checkin", code, max_age=CODE_MAX_AGE)
+    if not isinstance(data, dict) or data.get("a") != activity.id:
+        raise ValidationFailed(_("This code belongs to another activity."), errors={"code": [_("Not valid.")]})
+    _check_in_window(activity, now)
+    signup = session.scalar(sa.select(SignUp).where(SignUp.activity_id == activity.id, SignUp.user_id == user.id))
+    if signup is None or signup.status != "confirmed":
+        raise Forbidden(_("Only people with a confirmed place can check in."))
+    return _mark_checked_in(session, signup, user, now)
+
+
+def check_in_ticket(session, secret, actor, activity, ticket, *, now=None) -> SignUp:
+    """An organiser scanned a member's ticket (the caller holds activity.manage: the view checked)."""
+    now = now or utcnow()
+    data = _load(secret, "activity-ticket", ticket)
+    signup = session.scalar(sa.select(SignUp).options(joinedload(SignUp.user))
+                            .where(SignUp.id == (data or {}).get("s"), SignUp.user_id == (data or {}).get("u")))
+    if signup is None or signup.activity_id != activity.id:
+        raise ValidationFailed(_("This ticket is for another activity."), errors={"ticket": [_("Not valid.")]})
+    _check_in_window(activity, now)
+    if signup.status != "confirmed":
+        raise Conflict(_("This ticket's holder has no confirmed place (%(s)s).", s=signup.status_label))
+    return _mark_checked_in(session, signup, actor, now)
+
+
+# --- the member's own ---------------------------------------------------------------------------
+
+def my_activities_stmt(user, *, upcoming_only=False, now=None):
+    stmt = (sa.select(SignUp).options(joinedload(SignUp.activity).joinedload(Activity.tenant))
+            .join(Activity, Activity.id == SignUp.activity_id)
+            .where(SignUp.user_id == user.id, SignUp.status.in_(LIVE_SIGNUP)))
+    if upcoming_only:
+        stmt = stmt.where(Activity.ends_at >= (now or utcnow()))
+    return stmt.order_by(Activity.starts_at, Activity.id)
+
+
+def waitlist_ranks(session, signups) -> dict:
+    """sign-up id -> rank on its waitlist, for a page of sign-ups: one grouped query."""
+    ids = [s.id for s in signups if s.status == "waitlisted"]
+    if not ids:
+        return {}
+    other = sa.orm.aliased(SignUp)
+    rows = session.execute(
+        sa.select(SignUp.id, sa.func.count(other.id)).join(other, sa.and_(
+            other.activity_id == SignUp.activity_id, other.status == "waitlisted", other.position <= SignUp.position))
+        .where(SignUp.id.in_(ids)).group_by(SignUp.id))
+    return dict(rows.all())
+
+
+# --- calendar ------------------------------------------------------------------------------------
+
+def feed_token(secret, user) -> str:
+    """The secret of a person's calendar feed: signed, names them, changes with their password."""
+    from itsdangerous import URLSafeSerializer
+
+    return URLSafeSerializer(secret, salt="activity-calendar").dumps([user.id, user.token_generation])
+
+
+def feed_user(session, secret, token):
+    from itsdangerous import BadSignature, URLSafeSerializer
+
+    from union_saas.accounts.models import User
+
+    try:
+        user_id, generation = URLSafeSerializer(secret, salt="activity-calendar").loads(token)
+    except (BadSignature, ValueError, TypeError):
+        raise NotFound(_("No such calendar.")) from None
+    user = session.get(User, user_id)
+    if user is None or user.token_generation != generation or not user.active:
+        raise NotFound(_("No such calendar."))
+    return user
+
+
+def feed_activities(session, user, *, now=None, limit=500):
+    """The confirmed activities of ``user`` from 30 days ago on, for the feed."""
+    since = (now or utcnow()) - timedelta(days=30)
+    return list(session.scalars(
+        sa.select(Activity).options(joinedload(Activity.tenant)).join(SignUp, SignUp.activity_id == Activity.id)
+        .where(SignUp.user_id == user.id, SignUp.status == "confirmed", Activity.ends_at >= since)
+        .order_by(Activity.starts_at).limit(limit)))
+
+
+def _ics_text(value: str) -> str:
+    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n") \
+        .replace("\n", "\\n")
+
+
+def _ics_time(value) -> str:
+
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> str:
+    """RFC 5545 3.1: lines longer than 75 octets are folded."""
+    raw = line.encode("utf-8")
+    if len(raw) <= 75:
+        return line
+    out, current = [], b""
+    for ch in line:
+        b = ch.encode("utf-8")
+        if len(current) + len(b) > (75 if not out else 74):
+            out.append(current.decode("utf-8"))
+            current = b""
+        current += b
+    out.append(current.decode("utf-8"))
+    return "\r\n ".join(out)
+
+
+def ics(activities, *, host, name, url_for_activity, now=None) -> str:
+    """An iCalendar (RFC 5545) document with one VEVENT per activity."""
+    stamp = _ics_time(now or utcnow())
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//union-saas//activities//EN", "CALSCALE:GREGORIAN",
+             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text(name)}"]
+    for a in activities:
+        lines += ["BEGIN:VEVENT", f"UID:activity-{a.id}@{host}", f"DTSTAMP:{stamp}",
+                  f"DTSTART:{_ics_time(a.starts_at)}", f"DTEND:{_ics_time(a.ends_at)}",
+                  f"SUMMARY:{_ics_text(a.title)}", f"DESCRIPTION:{_ics_text(a.description)}",
+                  f"URL:{url_for_activity(a)}", f"ORGANIZER;CN={_ics_text(a.tenant.name)}:noreply@{host}"]
+        where = a.location or a.online_url
+        if where:
+            lines.append(f"LOCATION:{_ics_text(where)}")
+        lines.append("STATUS:" + ("CANCELLED" if a.status == "cancelled" else "CONFIRMED"))
+        lines.append("END:VEVENT")
+    lines.append("END:VCALENDAR")
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+def due_reminders_stmt(now):
+    """Published activities starting within a day whose reminder has not gone out."""
+    start, end = reminder_window(now)
+    return (sa.select(Activity).where(Activity.status == "published", Activity.reminded_at.is_(None),
+                                      Activity.starts_at > start, Activity.starts_at <= end)
+            .order_by(Activity.starts_at).with_for_update(skip_locked=True))
+
+
+def send_reminder(session, activity, now=None) -> int:
+    """Tell everyone confirmed; mark the activity so that the next run does not tell them again."""
+    told = notify_signed_up(session, activity, "reminder")
+    activity.reminded_at = now or utcnow()
+    session.flush()
+    return told

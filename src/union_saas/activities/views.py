@@ -1,0 +1,458 @@
+"""Pages: a member's activities (find, sign up, ticket, check in), and the organiser's in /manage."""
+import os
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import click
+import marshmallow as ma
+import qrcode
+import qrcode.image.svg
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+
+from union_saas.access import engine
+from union_saas.access.guards import (
+    public,
+    record_view,
+    require_visible,
+    signed_in,
+    tenant_view,
+)
+from union_saas.activities import schemas, services, tasks
+from union_saas.activities.api import activity_doc, secret, upload_dir
+from union_saas.activities.models import CATEGORIES, CATEGORY_LABELS, SCOPE_LABELS
+from union_saas.core import jobs
+from union_saas.core.errors import DomainError, NotFound, ValidationFailed
+from union_saas.core.pagination import paginate
+from union_saas.extensions import db
+from union_saas.tenancy import sections
+from union_saas.tenancy import services as tenancy
+
+bp = Blueprint("activities", __name__, template_folder="templates")
+
+sections.manage_tab("activities.manage_list", _l("Activities"), "activity.manage", 30)
+
+DATETIME_FIELDS = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")
+FORM_FIELDS = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",
+               "capacity", "signup_opens_at", "signup_closes_at", "scope")
+
+
+def qr_svg(data) -> Markup:
+    """A QR code as inline SVG (made here from our own data: safe to embed)."""
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
+    svg = image.to_string(encoding="unicode")
+    return Markup(svg[svg.index("<svg"):])
+
+
+def local_zone(tenant):
+    try:
+        return ZoneInfo(tenant.timezone or "Asia/Shanghai")
+    except Exception:  # noqa: BLE001 - an unknown zone name falls back to the platform's
+        return ZoneInfo("Asia/Shanghai")
+
+
+def form_input(form, tenant, *, partial=False):
+    """The form as the API's schema reads it: local times (datetime-local) get the union's zone."""
+    zone = local_zone(tenant)
+    data = {}
+    for name in FORM_FIELDS:
+        value = (form.get(name) or "").strip()
+        if not value:
+            if partial and name in ("series", "location", "online_url", "capacity", "signup_opens_at",
+                                    "signup_closes_at"):
+                data[name] = None
+            continue
+        if name in DATETIME_FIELDS:
+            try:
+                parsed = datetime.fromisoformat(value)
+            except ValueError:
+                data[name] = value  # the schema says what is wrong with it
+                continue
+            data[name] = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
+        else:
+            data[name] = value
+    data["members_only"] = form.get("members_only") in ("on", "1", "true", "y")
+    if not partial and form.get("status") in ("draft", "published"):
+        data["status"] = form["status"]
+    return data
+
+
+def load_form(schema, data):
+    try:
+        return schema.load(data)
+    except ma.ValidationError as error:
+        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
+
+
+def form_values(activity, tenant):
+    """An activity as the form shows it (local times for datetime-local inputs)."""
+    zone = local_zone(tenant)
+    values = {name: getattr(activity, name) for name in FORM_FIELDS}
+    for name in DATETIME_FIELDS:
+        if values[name] is not None:
+            values[name] = values[name].astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+    values["capacity"] = "" if activity.capacity is None else str(activity.capacity)
+    values["members_only"] = activity.members_only
+    return {k: ("" if v is None else v) for k, v in values.items()}
+
+
+def options():
+    return {"categories": [(c, CATEGORY_LABELS[c]) for c in CATEGORIES]}
+
+
+def scope_options(tenant):
+    return [(s, SCOPE_LABELS[s]) for s in services.allowed_scopes(db.session, current_user, tenant)]
+
+
+# --- the member's pages --------------------------------------------------------------------------
+
+@sections.section("activities", 20, "activities/_home_section.html")
+def home_section(tenant, user):
+    """The next activities the visitor may see in this federation (two or three queries)."""
+    if not getattr(user, "is_authenticated", False):
+        return {"tenant": tenant, "activities": [], "anonymous": True, "mine": {}}
+    viewer = services.viewer(db.session, user)
+    items = list(db.session.scalars(services.feed_stmt(viewer, root_id=tenant.root_id).limit(5)))
+    return {"tenant": tenant, "activities": items, "anonymous": False,
+            "mine": services.my_signups(db.session, user, [a.id for a in items])}
+
+
+@bp.route("/t/<slug>/activities")
+@public
+def feed_page(slug):
+    tenant = require_visible(tenancy.get_by_slug(db.session, slug))
+    category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
+    where = request.args.get("where") if request.args.get("where") in ("mine", "above") else "everywhere"
+    page, mine, viewer = None, {}, None
+    if current_user.is_authenticated:
+        viewer = services.viewer(db.session, current_user)
+        stmt = services.feed_stmt(viewer, category=category, where=where, root_id=tenant.root_id)
+        page = paginate(db.session, stmt, request.args.get("page", 1, type=int), 30)
+        mine = services.my_signups(db.session, current_user, [a.id for a in page.items])
+    return render_template("activities/feed.html", tenant=tenant, page=page, mine=mine, category=category,
+                           where=where, viewer=viewer, **options())
+
+
+@bp.route("/activities/<int:activity_id>")
+@signed_in
+def detail(activity_id):
+    viewer = services.viewer(db.session, current_user)
+    activity = services.get_visible(db.session, viewer, activity_id)
+    signup = services.my_signups(db.session, current_user, [activity.id]).get(activity.id)
+    rank = services.waitlist_rank(db.session, signup) if signup else None
+    return render_template("activities/detail.html", activity=activity, tenant=activity.tenant, signup=signup,
+                           rank=rank, viewer=viewer, now=services.utcnow(),
+                           may_manage=engine.can(current_user, "activity.manage", activity.tenant))
+
+
+@bp.route("/activities/<int:activity_id>/signup", methods=["POST"])
+@signed_in
+def sign_up(activity_id):
+    def work():
+        viewer = services.viewer(db.session, current_user)
+        services.get_visible(db.session, viewer, activity_id)
+        return services.sign_up(db.session, viewer, activity_id)
+
+    signup = services.retrying(db.session, work)
+    if signup.status == "confirmed":
+        flash(_("You are in: your place is confirmed."))
+    else:
+        flash(_("The activity is full: you are number %(n)d on the waitlist.",
+                n=services.waitlist_rank(db.session, signup)), "warning")
+    return redirect(url_for("activities.detail", activity_id=activity_id))
+
+
+@bp.route("/activities/<int:activity_id>/signup/cancel", methods=["POST"])
+@signed_in
+def cancel_signup(activity_id):
+    def work():
+        services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+        services.cancel_signup(db.session, current_user, activity_id)
+
+    services.retrying(db.session, work)
+    flash(_("Your sign-up is cancelled."))
+    return redirect(url_for("activities.detail", activity_id=activity_id))
+
+
+@bp.route("/activities/<int:activity_id>/cover")
+@signed_in
+def cover(activity_id):
+    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+    if not activity.cover:
+        raise NotFound(_("No cover image."))
+    path = os.path.join(upload_dir(), activity.cover)
+    if not os.path.isfile(path):
+        raise NotFound(_("No cover image."))
+    response = send_file(path, max_age=3600)
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def ics_response(text, filename):
+    response = Response(text, mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def activity_url(activity):
+    return url_for("activities.detail", activity_id=activity.id, _external=True)
+
+
+@bp.route("/activities/<int:activity_id>/calendar.ics")
+@signed_in
+def activity_ics(activity_id):
+    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+    text = services.ics([activity], host=request.host.split(":")[0], name=activity.title,
+                        url_for_activity=activity_url)
+    return ics_response(text, f"activity-{activity.id}.ics")
+
+
+@bp.route("/calendar/<token>.ics")
+@public
+def feed(token):
+    """A person's calendar feed: their confirmed activities. The secret token is the only key."""
+    user = services.feed_user(db.session, secret(), token)
+    text = services.ics(services.feed_activities(db.session, user), host=request.host.split(":")[0],
+                        name=_("My union activities"), url_for_activity=activity_url)
+    return ics_response(text, "activities.ics")
+
+
+@bp.route("/activities/<int:activity_id>/scan", methods=["GET", "POST"])
+@signed_in
+def scan(activity_id):
+    """Where the screen's QR leads: GET asks to confirm, POST checks the caller in."""
+    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+    code = request.values.get("code", "")
+    if request.method == "GET":
+        return render_template("activities/scan.html", activity=activity, code=code)
+    try:
+        services.check_in_with_code(db.session, secret(), current_user, activity, code)
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("activities/scan.html", activity=activity, code=code, detail=error.detail,
+                               status=error.status), error.status
+    flash(_("Checked in. Enjoy %(title)s!", title=activity.title))
+    return redirect(url_for("activities.detail", activity_id=activity_id))
+
+
+@bp.route("/t/<slug>/me/activities")
+@signed_in
+def my_activities(slug):
+    tenant = require_visible(tenancy.get_by_slug(db.session, slug))
+    page = paginate(db.session, services.my_activities_stmt(current_user, upcoming_only=True),
+                    request.args.get("page", 1, type=int), 30)
+    ranks = services.waitlist_ranks(db.session, page.items)
+    tickets = {s.id: qr_svg(services.ticket_code(secret(), s)) for s in page.items if s.status == "confirmed"}
+    codes = {s.id: services.ticket_code(secret(), s) for s in page.items if s.status == "confirmed"}
+    return render_template("activities/mine.html", tenant=tenant, page=page, ranks=ranks, tickets=tickets,
+                           codes=codes, feed_url=url_for("activities.feed", token=services.feed_token(
+                               secret(), current_user), _external=True))
+
+
+@bp.route("/me/notifications", methods=["GET", "POST"])
+@signed_in
+def notifications():
+    if request.method == "POST":
+        services.mark_read(db.session, current_user)
+        return redirect(url_for("activities.notifications"))
+    page = paginate(db.session, services.notifications_stmt(current_user), request.args.get("page", 1, type=int), 30)
+    return render_template("activities/notifications.html", page=page)
+
+
+# --- the organiser's pages -----------------------------------------------------------------------
+
+@bp.route("/manage/<slug>/activities")
+@tenant_view("activity.manage")
+def manage_list(tenant):
+    status = request.args.get("status") if request.args.get("status") in ("draft", "published", "cancelled") else None
+    page = paginate(db.session, services.manage_stmt(tenant, status=status), request.args.get("page", 1, type=int), 50)
+    return render_template("activities/manage_list.html", tenant=tenant, page=page, status=status)
+
+
+def render_form(tenant, *, activity=None, values=None, errors=None, detail=None, status=200):
+    return render_template("activities/form.html", tenant=tenant, activity=activity, values=values or {},
+                           errors=errors or {}, detail=detail, scopes=scope_options(tenant), **options()), status
+
+
+@bp.route("/manage/<slug>/activities/new", methods=["GET", "POST"])
+@tenant_view("activity.manage")
+def create(tenant):
+    if request.method == "GET":
+        return render_form(tenant, values={"members_only": True, "scope": "tenant", "category": "culture"})
+    try:
+        data = load_form(schemas.ActivityCreateSchema(), form_input(request.form, tenant))
+        activity = services.create_activity(db.session, current_user, tenant, data)
+        upload = request.files.get("cover")
+        if upload is not None and upload.filename:
+            services.save_cover(db.session, current_user, activity, upload, upload_dir())
+    except DomainError as error:
+        db.session.rollback()
+        values = dict(request.form)
+        values["members_only"] = request.form.get("members_only") == "on"
+        return render_form(tenant, values=values, errors=error.errors, detail=error.detail, status=error.status)
+    flash(_("%(title)s is saved.", title=activity.title))
+    return redirect(url_for("activities.manage_detail", activity_id=activity.id))
+
+
+@bp.route("/manage/activities/<int:activity_id>/edit", methods=["GET", "POST"])
+@record_view("activity.manage")
+def edit(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    tenant = activity.tenant
+    if request.method == "GET":
+        return render_form(tenant, activity=activity, values=form_values(activity, tenant))
+    try:
+        data = load_form(schemas.ActivityPatchSchema(), form_input(request.form, tenant, partial=True))
+        services.update_activity(db.session, current_user, activity, data)
+        upload = request.files.get("cover")
+        if upload is not None and upload.filename:
+            services.save_cover(db.session, current_user, activity, upload, upload_dir())
+    except DomainError as error:
+        db.session.rollback()
+        values = dict(request.form)
+        values["members_only"] = request.form.get("members_only") == "on"
+        activity = services.get_managed(db.session, current_user, activity_id)
+        return render_form(activity.tenant, activity=activity, values=values, errors=error.errors,
+                           detail=error.detail, status=error.status)
+    flash(_("Saved."))
+    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+
+
+@bp.route("/manage/activities/<int:activity_id>")
+@record_view("activity.manage")
+def manage_detail(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    status = request.args.get("status") if request.args.get("status") in ("confirmed", "waitlisted", "cancelled",
+                                                                         "removed") else None
+    page = paginate(db.session, services.signups_stmt(activity, status=status),
+                    request.args.get("page", 1, type=int), 100)
+    return render_template("activities/manage_detail.html", activity=activity, tenant=activity.tenant,
+                           page=page, status=status, measures=services.measures(db.session, activity),
+                           doc=activity_doc(activity))
+
+
+@bp.route("/manage/activities/<int:activity_id>/publish", methods=["POST"])
+@record_view("activity.manage")
+def publish(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    services.publish(db.session, current_user, activity)
+    flash(_("Published."))
+    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+
+
+@bp.route("/manage/activities/<int:activity_id>/cancel", methods=["POST"])
+@record_view("activity.manage")
+def cancel(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    told = services.cancel(db.session, current_user, activity)
+    flash(_("Cancelled; %(n)d people were told.", n=told))
+    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+
+
+@bp.route("/manage/activities/<int:activity_id>/signups/<int:signup_id>/remove", methods=["POST"])
+@record_view("activity.manage")
+def remove_signup(activity_id, signup_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    services.remove_signup(db.session, current_user, activity, signup_id)
+    flash(_("Removed; the first on the waitlist, if any, has the place."))
+    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+
+
+@bp.route("/manage/activities/<int:activity_id>/message", methods=["POST"])
+@record_view("activity.manage")
+def message(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    data = load_form(schemas.MessageSchema(), {"body": request.form.get("body", "").strip()})
+    sent = services.message_confirmed(db.session, current_user, activity, data["body"])
+    flash(_("Sent to %(n)d confirmed participants.", n=sent))
+    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+
+
+@bp.route("/manage/activities/<int:activity_id>/export", methods=["POST"])
+@record_view("activity.manage")
+def export(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    record = jobs.submit(db.session, tasks.export_signups, activity.id, owner=current_user, tenant=activity.tenant)
+    return redirect(url_for("core.job_page", job_id=record.id,
+                            back=url_for("activities.download", activity_id=activity.id, job_id=record.id)))
+
+
+@bp.route("/manage/activities/<int:activity_id>/export/<job_id>")
+@record_view("activity.manage")
+def download(activity_id, job_id):
+    """The .xlsx an export job wrote, for the person who started it."""
+    activity = services.get_managed(db.session, current_user, activity_id)
+    record = db.session.get(jobs.JobRecord, job_id)
+    if record is None or record.owner_id != current_user.id or record.args[:1] != [activity.id] \
+            or record.kind != tasks.export_signups.job_name:
+        raise NotFound(_("No such export."))
+    if record.status != "finished" or not os.path.isfile(tasks.export_path(record.id)):
+        return redirect(url_for("core.job_page", job_id=record.id, back=request.path))
+    return send_file(tasks.export_path(record.id), as_attachment=True,
+                     download_name=f"activity-{activity.id}-signups.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/manage/activities/<int:activity_id>/checkin")
+@record_view("activity.manage")
+def checkin_screen(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    return render_template("activities/checkin.html", activity=activity, tenant=activity.tenant,
+                           **checkin_context(activity))
+
+
+def checkin_context(activity):
+    code, expires_in = services.checkin_code(secret(), activity)
+    url = url_for("activities.scan", activity_id=activity.id, code=code, _external=True)
+    checked_in = services.measures(db.session, activity)["checked_in"]
+    return {"qr": qr_svg(url), "url": url, "expires_in": expires_in, "checked_in": checked_in}
+
+
+@bp.route("/manage/activities/<int:activity_id>/checkin/qr")
+@record_view("activity.manage")
+def checkin_qr(activity_id):
+    """The screen's QR, fresh (the page fetches it every 30 seconds)."""
+    activity = services.get_managed(db.session, current_user, activity_id)
+    return render_template("activities/_checkin_qr.html", activity=activity, **checkin_context(activity))
+
+
+@bp.route("/manage/activities/<int:activity_id>/checkin/ticket", methods=["POST"])
+@record_view("activity.manage")
+def checkin_ticket(activity_id):
+    activity = services.get_managed(db.session, current_user, activity_id)
+    try:
+        signup = services.check_in_ticket(db.session, secret(), current_user, activity,
+                                          request.form.get("ticket", "").strip())
+    except DomainError as error:
+        db.session.rollback()
+        activity = services.get_managed(db.session, current_user, activity_id)
+        return render_template("activities/checkin.html", activity=activity, tenant=activity.tenant,
+                               detail=error.detail, **checkin_context(activity)), error.status
+    flash(_("%(name)s is checked in.", name=signup.user.display_name))
+    return redirect(url_for("activities.checkin_screen", activity_id=activity_id))
+
+
+# --- scheduled reminders ---------------------------------------------------------------------------
+
+@bp.cli.command("send-reminders")
+@click.option("--now", default=None, help="ISO time to act as now (for a catch-up run).")
+def send_reminders_command(now):
+    """Queue the day-before reminders (cron or rq-scheduler runs this hourly)."""
+    job_id = jobs.submit(db.session, tasks.send_reminders, now).id
+    db.session.commit()
+    jobs.dispatch_pending()  # to RQ, or run here when jobs run inline
+    record = db.session.get(jobs.JobRecord, job_id)
+    click.echo(f"reminders job {job_id}: {record.status} {record.result or ''}")

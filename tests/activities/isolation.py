@@ -1,0 +1,147 @@
+"""The activities endpoints in the isolation matrix, around an activity of union a-s1 shared with its subtree.
+
+The callers hold no membership: they see the activity only through activity.manage at a-s1 or above.
+"""
+import io
+import tempfile
+from datetime import timedelta
+
+from tests.isolation.world import Case, everyone, managed
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+def _activity(world, session, *, status="published", hours=1):
+    from union_saas.activities.models import Activity
+    from union_saas.core.db import utcnow
+
+    tenant = world.tenants["a-s1"]
+    starts = utcnow() + timedelta(hours=hours)
+    activity = Activity(tenant_id=tenant.id, root_id=tenant.root_id, title="Shared", scope="subtree",
+                        status=status, starts_at=starts, ends_at=starts + timedelta(hours=2), capacity=50,
+                        members_only=False, description="", description_html="")
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def _sign_up_everyone(session, activity, users):
+    from union_saas.activities.models import SignUp
+
+    rows = [SignUp(activity_id=activity.id, user_id=u.id, root_id=activity.root_id, status="confirmed")
+            for u in users]
+    session.add_all(rows)
+    activity.confirmed_count = len(rows)
+    session.flush()
+    return rows
+
+
+def an_activity(world, session):
+    return {"activity_id": _activity(world, session).id}
+
+
+def a_draft(world, session):
+    return {"activity_id": _activity(world, session, status="draft").id}
+
+
+def an_activity_with_sign_ups(world, session):
+    from flask import current_app
+
+    from union_saas.activities import services
+
+    activity = _activity(world, session)
+    rows = _sign_up_everyone(session, activity, world.users.values())
+    current_app.config["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="activity-covers-")
+    code, _ = services.checkin_code(current_app.config["SECRET_KEY"], activity)
+    plain = next(r for r in rows if r.user_id == world.users["plain"].id)
+    return {"activity_id": activity.id, "signup_id": plain.id, "code": code,
+            "ticket": services.ticket_code(current_app.config["SECRET_KEY"], plain)}
+
+
+def an_export_of_own_admin(world, session):
+    from union_saas.activities import tasks
+    from union_saas.core.jobs import JobRecord
+
+    activity = _activity(world, session)
+    record = JobRecord(kind=tasks.export_signups.job_name, queue="default", args=[activity.id],
+                       owner_id=world.users["own_admin"].id, tenant_id=activity.tenant_id)
+    session.add(record)
+    session.flush()
+    return {"activity_id": activity.id, "job_id": record.id}
+
+
+def cover():
+    return {"file": (io.BytesIO(PNG), "cover.png")}
+
+
+def new_activity(world):
+    from union_saas.core.db import utcnow
+
+    starts = utcnow() + timedelta(days=3)
+    return {"title": "Poetry", "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=2)).isoformat(),
+            "capacity": 10}
+
+
+def new_activity_form(world):
+    from union_saas.core.db import utcnow
+
+    starts = utcnow() + timedelta(days=3)
+    return {"title": "Poetry", "category": "culture", "scope": "tenant", "status": "published",
+            "starts_at": starts.strftime("%Y-%m-%dT%H:%M"), "ends_at": (starts + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")}
+
+
+A = "/api/v1/activities/{activity_id}"
+M = "/manage/activities/{activity_id}"
+OWN_EXPORT = {**managed(302), "own_officer": 404, "parent_admin": 404}
+
+CASES = [
+    Case("activities_api.create_activity", "POST", "/api/v1/tenants/{own}/activities", managed(201), body=new_activity),
+    Case("activities_api.list_managed", "GET", "/api/v1/tenants/{own}/activities", managed(200), setup=an_activity),
+    Case("activities_api.list_activities", "GET", "/api/v1/activities", everyone(200), setup=an_activity),
+    Case("activities_api.get_activity", "GET", A, managed(200), setup=an_activity),
+    Case("activities_api.patch_activity", "PATCH", A, managed(200), setup=an_activity, body={"title": "Renamed"}),
+    Case("activities_api.publish_activity", "POST", A + "/publish", managed(200), setup=a_draft),
+    Case("activities_api.cancel_activity", "POST", A + "/cancel", managed(200), setup=an_activity),
+    Case("activities_api.upload_cover", "POST", A + "/cover", managed(200), setup=an_activity_with_sign_ups,
+         files=cover),
+    Case("activities_api.sign_up", "POST", A + "/signups", managed(201), setup=an_activity),
+    Case("activities_api.cancel_my_signup", "DELETE", A + "/signups/me", managed(204),
+         setup=an_activity_with_sign_ups),
+    Case("activities_api.list_signups", "GET", A + "/signups", managed(200), setup=an_activity_with_sign_ups),
+    Case("activities_api.remove_signup", "DELETE", A + "/signups/{signup_id}", managed(204),
+         setup=an_activity_with_sign_ups),
+    Case("activities_api.my_activities", "GET", "/api/v1/me/activities", everyone(200)),
+    Case("activities_api.check_in", "POST", A + "/checkins", managed(201), setup=an_activity_with_sign_ups,
+         body=lambda w: {"code": w.extra["code"]}),
+    Case("activities_api.check_in", "POST", A + "/checkins", managed(201),
+         setup=an_activity_with_sign_ups, body=lambda w: {"ticket": w.extra["ticket"]}, id="ticket"),
+    Case("activities_api.checkin_code", "GET", A + "/checkin-code", managed(200), setup=an_activity),
+    Case("activities_api.measures", "GET", A + "/measures", managed(200), setup=an_activity_with_sign_ups),
+    Case("activities_api.export", "POST", A + "/export", managed(202), setup=an_activity_with_sign_ups),
+    Case("activities_api.message", "POST", A + "/messages", managed(201), setup=an_activity_with_sign_ups,
+         body={"body": "Bring water."}),
+    Case("activities_api.notifications", "GET", "/api/v1/me/notifications", everyone(200)),
+    Case("activities_api.read_notifications", "POST", "/api/v1/me/notifications/read", everyone(204)),
+    Case("activities_api.calendar", "GET", "/api/v1/me/calendar", everyone(200)),
+    # pages
+    Case("activities.manage_list", "GET", "/manage/{own}/activities", managed(200), page=True, setup=an_activity),
+    Case("activities.create", "GET", "/manage/{own}/activities/new", managed(200), page=True),
+    Case("activities.create", "POST", "/manage/{own}/activities/new", managed(302), page=True, body=new_activity_form),
+    Case("activities.manage_detail", "GET", M, managed(200), page=True, setup=an_activity_with_sign_ups),
+    Case("activities.edit", "GET", M + "/edit", managed(200), page=True, setup=an_activity),
+    Case("activities.edit", "POST", M + "/edit", managed(302), page=True, setup=an_activity,
+         body=lambda w: {"title": "Renamed", "category": "sports", "scope": "tenant",
+                         "starts_at": "2030-01-01T10:00", "ends_at": "2030-01-01T12:00"}),
+    Case("activities.publish", "POST", M + "/publish", managed(302), page=True, setup=a_draft),
+    Case("activities.cancel", "POST", M + "/cancel", managed(302), page=True, setup=an_activity),
+    Case("activities.remove_signup", "POST", M + "/signups/{signup_id}/remove", managed(302), page=True,
+         setup=an_activity_with_sign_ups),
+    Case("activities.message", "POST", M + "/message", managed(302), page=True, setup=an_activity_with_sign_ups,
+         body={"body": "Bring water."}),
+    Case("activities.export", "POST", M + "/export", managed(302), page=True, setup=an_activity_with_sign_ups),
+    Case("activities.download", "GET", M + "/export/{job_id}", OWN_EXPORT, page=True, setup=an_export_of_own_admin),
+    Case("activities.checkin_screen", "GET", M + "/checkin", managed(200), page=True, setup=an_activity),
+    Case("activities.checkin_qr", "GET", M + "/checkin/qr", managed(200), page=True, setup=an_activity),
+    Case("activities.checkin_ticket", "POST", M + "/checkin/ticket", managed(302), page=True,
+         setup=an_activity_with_sign_ups, body=lambda w: {"ticket": w.extra["ticket"]}),
+]
