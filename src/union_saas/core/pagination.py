@@ -41,13 +41,15 @@ _page_schemas = {}
 
 
 def page_schema(item_schema):
-    """A schema for a page of ``item_schema`` (one class per item schema, for OpenAPI)."""
-    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-    if name not in _page_schemas:
-        _page_schemas[name] = type(name, (ma.Schema,), {
+    """A schema for a page of ``item_schema`` (one class per item schema, named for OpenAPI)."""
+    if item_schema not in _page_schemas:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        if any(cls.__name__ == name for cls in _page_schemas.values()):
+            name = item_schema.__module__.split(".")[1].title() + name  # two domains, one item name
+        _page_schemas[item_schema] = type(name, (ma.Schema,), {
             "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
             "page": ma.fields.Integer(required=True),
             "per_page": ma.fields.Integer(required=True),
             "total": ma.fields.Integer(required=True),
         })
-    return _page_schemas[name]
+    return _page_schemas[item_schema]

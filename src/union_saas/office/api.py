@@ -92,7 +92,7 @@ def remind(data, notice_id):
 
 @blp.route("/tenants/<slug>/notifications", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, page_schema(schemas.NotificationSchema))
+@blp.response(200, page_schema(schemas.OfficeNotificationSchema))
 @tenant_view("office.view")
 def notifications(args, tenant):
     page = paginate(db.session, services.notifications_stmt(tenant), args["page"], args["per_page"])

@@ -98,7 +98,7 @@ class RemindedSchema(ma.Schema):
     reminded = ma.fields.Integer(required=True)
 
 
-class NotificationSchema(ma.Schema):
+class OfficeNotificationSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
