@@ -7,3 +7,5 @@ PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 WTF_CSRF_ENABLED = False
 JOBS_INLINE = True
 RATELIMIT_STORAGE_URI = "memory://"
+# Personal-data key of the test suite (development generates one under instance/; production: env).
+PII_KEY = "testing-only-pii-key-not-a-secret-0123456789"

@@ -1,0 +1,240 @@
+"""Member pages: find and join a union, my page, follow, transfer; the directory and review in /manage."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from union_saas.access import engine
+from union_saas.access.guards import record_view, require, require_visible, signed_in, public, tenant_view
+from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.pagination import paginate
+from union_saas.core.web import safe_next
+from union_saas.extensions import db
+from union_saas.members import crypto, schemas, services
+from union_saas.members.models import STATUSES
+from union_saas.tenancy import services as tenancy
+from union_saas.tenancy.sections import manage_tab, section
+
+bp = Blueprint("members", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/members")
+bp.record_once(lambda state: crypto.init_app(state.app))  # no PII key in production: no start
+
+manage_tab("members.directory", _l("Members"), "member.view", 20)
+
+JOIN_FIELDS = ("real_name", "id_number", "phone")
+
+
+@bp.app_template_global()
+def member_status_label(status):
+    return schemas.STATUS_LABELS.get(status, status)
+
+
+@bp.app_template_global()
+def member_kind_label(kind):
+    return schemas.KIND_LABELS.get(kind, kind)
+
+
+@section("members", 5, "members/_section.html")
+def home_section(tenant, user):
+    """Members and followers, counted apart; join, follow and my-page buttons (three queries)."""
+    signed = getattr(user, "is_authenticated", False)
+    current = services.current_of(db.session, user) if signed else []
+    return {"counts": services.tenant_counts(db.session, tenant),
+            "following": services.is_following(db.session, user, tenant) if signed else False,
+            "current": current, "joinable": tenant.kind in services.JOINABLE_KINDS}
+
+
+def visible(slug):
+    return require_visible(tenancy.get_by_slug(db.session, slug))
+
+
+@bp.route("/join")
+@public
+def find():
+    query = request.args.get("q", "").strip()[:60]
+    results = services.find_unions(db.session, query)
+    parents = {t.id: t for t in tenancy_by_ids({r.parent_id for r in results if r.parent_id})}
+    return render_template("members/find.html", query=query, results=results, parents=parents)
+
+
+def tenancy_by_ids(ids):
+    import sqlalchemy as sa
+
+    from union_saas.tenancy.models import Tenant
+
+    return db.session.scalars(sa.select(Tenant).where(Tenant.id.in_(ids))).all() if ids else []
+
+
+def render_join(tenant, *, values=None, errors=None, detail=None, status=200):
+    current = services.current_of(db.session, current_user)
+    return render_template("members/join.html", tenant=tenant, current=current,
+                           ancestors=tenancy.ancestors(db.session, tenant),
+                           values=values or {"phone": current_user.phone or ""}, errors=errors or {},
+                           detail=detail), status
+
+
+@bp.route("/t/<slug>/join", methods=["GET"])
+@signed_in
+def join_form(slug):
+    return render_join(visible(slug))
+
+
+@bp.route("/t/<slug>/join", methods=["POST"])
+@signed_in
+def join(slug):
+    tenant = visible(slug)
+    values = {k: request.form.get(k, "") for k in JOIN_FIELDS}
+    try:
+        m = services.join(db.session, current_user, tenant, **values)
+    except DomainError as error:
+        db.session.rollback()
+        return render_join(tenant, values=values, errors=error.errors, detail=error.detail, status=error.status)
+    if m.status == "active":
+        flash(_("Welcome to %(union)s: your name is on its roster, so you are a member now.", union=tenant.name))
+    else:
+        flash(_("Your application to %(union)s was sent. Its office will review it.", union=tenant.name))
+    return redirect(url_for("members.me", slug=tenant.slug))
+
+
+@bp.route("/t/<slug>/transfer", methods=["POST"])
+@signed_in
+def transfer(slug):
+    """Ask to move my active membership to ``slug``."""
+    target = visible(slug)
+    active = [m for m in services.current_of(db.session, current_user) if m.status == "active"]
+    try:
+        if not active:
+            raise ValidationFailed(_("You are not a member anywhere yet: join instead."))
+        services.transfer(db.session, current_user, active[0], target)
+    except DomainError as error:
+        db.session.rollback()
+        return render_join(target, detail=error.detail or "; ".join(sum(error.errors.values(), [])),
+                           status=error.status)
+    flash(_("Your transfer request was sent to %(union)s. You stay a member of %(old)s until it is approved.",
+            union=target.name, old=active[0].tenant.name))
+    return redirect(url_for("members.me", slug=target.slug))
+
+
+@bp.route("/t/<slug>/follow", methods=["POST"])
+@signed_in
+def follow(slug):
+    tenant = visible(slug)
+    if request.form.get("action") == "unfollow":
+        services.unfollow(db.session, current_user, tenant)
+        flash(_("You no longer follow %(union)s.", union=tenant.name))
+    else:
+        services.follow(db.session, current_user, tenant)
+        flash(_("You follow %(union)s: its open activities and news reach you.", union=tenant.name))
+    back = request.form.get("back")
+    return redirect(url_for("members.me", slug=tenant.slug) if back == "me" else url_for("tenancy.public_home",
+                                                                                        slug=tenant.slug))
+
+
+@bp.route("/t/<slug>/me")
+@signed_in
+def me(slug):
+    tenant = visible(slug)
+    history = services.history(db.session, current_user)
+    active = next((m for m in history if m.status == "active"), None)
+    pending = next((m for m in history if m.status == "pending"), None)
+    here = next((m for m in history if m.tenant_id == tenant.id), None)
+    return render_template("members/me.html", tenant=tenant, history=history, active=active, pending=pending,
+                           here=here, follows=services.follows(db.session, current_user),
+                           following=services.is_following(db.session, current_user, tenant),
+                           joinable=tenant.kind in services.JOINABLE_KINDS)
+
+
+# --- management ----------------------------------------------------------------------------------------
+
+def directory_args():
+    args = request.args
+    status = args.get("status") if args.get("status") in STATUSES else None
+    verified = {"yes": True, "no": False}.get(args.get("verified"))
+    return {"subtree": args.get("include") == "subtree", "status": status, "verified": verified,
+            "q": args.get("q", "").strip()[:60] or None, "union": args.get("union", "").strip() or None,
+            "page": max(1, args.get("page", 1, type=int))}
+
+
+@bp.route("/manage/<slug>/members")
+@tenant_view("member.view")
+def directory(tenant):
+    filters = directory_args()
+    union = None
+    if filters["union"]:
+        try:
+            union = tenancy.get_by_slug(db.session, filters["union"])
+        except DomainError:
+            union = None
+        if union is None or not union.is_in_subtree_of(tenant):
+            flash(_("No union of this subtree has the address %(slug)s.", slug=filters["union"]), "error")
+            union = None
+    stmt = services.directory_stmt(tenant, subtree=filters["subtree"], status=filters["status"], union=union,
+                                   verified=filters["verified"], q=filters["q"])
+    page = paginate(db.session, stmt, filters["page"], 50)
+    held = engine.permissions_at(current_user, tenant)
+    return render_template("members/directory.html", tenant=tenant, page=page, filters=filters, union=union,
+                           children=services.child_counts(db.session, tenant),
+                           counts=services.own_counts(db.session, tenant, subtree=filters["subtree"]),
+                           held=held, ancestors=tenancy.ancestors(db.session, tenant), statuses=STATUSES)
+
+
+def member_page(m, *, full_id=None, errors=None, detail=None, status=200):
+    held = engine.permissions_at(current_user, m.tenant)
+    return render_template("members/member.html", tenant=m.tenant, m=m, held=held, full_id=full_id,
+                           ancestors=tenancy.ancestors(db.session, m.tenant), errors=errors or {},
+                           detail=detail), status
+
+
+def back_to(m):
+    """Where the review form came from (a local path only), else the pending list."""
+    back = request.form.get("back")
+    return redirect(safe_next(back) if back else url_for("members.directory", slug=m.tenant.slug, status="pending"))
+
+
+def load(member_id, permission):
+    m = services.get_membership(db.session, member_id)
+    require(permission, m.tenant)
+    return m
+
+
+@bp.route("/manage/members/<int:member_id>")
+@record_view("member.view")
+def member(member_id):
+    return member_page(load(member_id, "member.view"))
+
+
+@bp.route("/manage/members/<int:member_id>/id-number", methods=["POST"])
+@record_view("member.view_sensitive")
+def reveal(member_id):
+    m = load(member_id, "member.view_sensitive")
+    return member_page(m, full_id=services.reveal_id_number(db.session, current_user, m))
+
+
+@bp.route("/manage/members/<int:member_id>/approve", methods=["POST"])
+@record_view("member.review")
+def approve(member_id):
+    m = load(member_id, "member.review")
+    try:
+        services.approve(db.session, current_user, m)
+    except DomainError as error:
+        db.session.rollback()
+        return member_page(services.get_membership(db.session, member_id), detail=error.detail, status=error.status)
+    flash(_("%(name)s is now a member of %(union)s.", name=m.real_name or m.user.display_name, union=m.tenant.name))
+    return back_to(m)
+
+
+@bp.route("/manage/members/<int:member_id>/reject", methods=["POST"])
+@record_view("member.review")
+def reject(member_id):
+    m = load(member_id, "member.review")
+    reason = request.form.get("reason", "").strip()
+    try:
+        if len(reason) > 500:
+            raise ValidationFailed(errors={"reason": [_("At most 500 characters.")]})
+        services.reject(db.session, current_user, m, reason)
+    except DomainError as error:
+        db.session.rollback()
+        return member_page(services.get_membership(db.session, member_id), errors=error.errors,
+                           detail=error.detail, status=error.status)
+    flash(_("The application of %(name)s was declined.", name=m.real_name or m.user.display_name))
+    return back_to(m)
