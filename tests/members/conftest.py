@@ -48,3 +48,50 @@ def make_applicant(db_session, make_user):
         return row
 
     return make
+
+
+@pytest.fixture
+def real_commits(app, db_session):
+    """Requests and setup commit for real, so that threads see each other's work; afterwards the rows this
+    test made (under tenants and users whose names start with ``rc-``) are deleted.
+
+    The default ``db_session`` wraps a test in one rolled-back transaction, which threads cannot share.
+    """
+    import sqlalchemy as sa
+
+    from union_saas.extensions import db
+
+    bound = db.session
+    db.session = db._make_scoped_session({})
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = bound
+        _delete_rc_rows(db.engine, sa)
+
+
+def _delete_rc_rows(engine, sa):
+    from union_saas.access.models import Grant
+    from union_saas.accounts.models import User
+    from union_saas.core.audit import AuditEntry
+    from union_saas.core.jobs import JobRecord
+    from union_saas.members.models import Follow, MemberFile, Membership, RosterEntry
+    from union_saas.tenancy.models import Tenant
+
+    with engine.begin() as conn:
+        users = sa.select(User.id).where(User.username.like("rc-%")).scalar_subquery()
+        tenants = sa.select(Tenant.id).where(Tenant.slug.like("rc-%")).scalar_subquery()
+        conn.execute(sa.delete(AuditEntry).where(sa.or_(AuditEntry.actor_id.in_(users),
+                                                        AuditEntry.tenant_id.in_(tenants))))
+        conn.execute(sa.update(Membership).where(Membership.user_id.in_(users)).values(from_membership_id=None))
+        conn.execute(sa.delete(Membership).where(Membership.user_id.in_(users)))
+        conn.execute(sa.delete(Follow).where(Follow.user_id.in_(users)))
+        conn.execute(sa.delete(RosterEntry).where(RosterEntry.tenant_id.in_(tenants)))
+        conn.execute(sa.delete(MemberFile).where(MemberFile.tenant_id.in_(tenants)))
+        conn.execute(sa.delete(JobRecord).where(JobRecord.owner_id.in_(users)))
+        conn.execute(sa.delete(Grant).where(Grant.user_id.in_(users)))
+        conn.execute(sa.delete(User).where(User.username.like("rc-%")))
+        for (tenant_id,) in conn.execute(sa.select(Tenant.id).where(Tenant.slug.like("rc-%"))
+                                         .order_by(Tenant.depth.desc())).all():
+            conn.execute(sa.delete(Tenant).where(Tenant.id == tenant_id))
