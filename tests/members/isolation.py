@@ -54,3 +54,51 @@ CASES = [
     Case("members.reject", "POST", "/manage/members/{member}/reject", managed(302, officer=403), page=True,
          setup=applicant("pending"), body={"reason": "Unknown to us"}),
 ]
+
+
+def roster_csv():
+    import io
+
+    who = person("孙八")
+    text = f"姓名,身份证号,手机号\n{who['real_name']},{who['id_number']},{who['phone']}\n"
+    return {"file": (io.BytesIO(text.encode("gbk")), "roster.csv")}
+
+
+def own_admins_file(world, session):
+    """A finished export job of own_admin at a-s1, with its file."""
+    from union_saas.core.jobs import JobRecord
+    from union_saas.members import files
+
+    record = JobRecord(kind="union_saas.members.tasks:export_members", owner_id=world.users["own_admin"].id,
+                       tenant_id=world.tenants["a-s1"].id, status="finished", progress=100)
+    session.add(record)
+    session.flush()
+    row = files.store(session, kind="export", tenant_id=world.tenants["a-s1"].id,
+                      owner_id=world.users["own_admin"].id, job_id=record.id, filename="members-a-s1.xlsx",
+                      content=files.xlsx("Members", ["Name"], [["x"]]))
+    record.result = {"rows": 1, "file": row.id}
+    session.flush()
+    return {"job": record.id, "file": row.id}
+
+
+OWNER_ONLY = {**everyone(404), "own_admin": 200}
+
+CASES += [
+    Case("members_api.export", "POST", "/api/v1/tenants/{own}/members/export", managed(202),
+         body={"include": "subtree"}),
+    Case("members_api.download", "GET", "/api/v1/tenants/{own}/members/files/{file}", OWNER_ONLY,
+         setup=own_admins_file),
+    Case("members_api.upload_roster", "POST", "/api/v1/tenants/{own}/roster", managed(202, officer=403),
+         files=roster_csv),
+    Case("members_api.poster", "GET", "/api/v1/tenants/{own}/poster.png", managed(200)),
+    # pages
+    Case("members.export", "POST", "/manage/{own}/members/export?include=subtree", managed(302), page=True),
+    Case("members.job_page", "GET", "/manage/{own}/members/jobs/{job}", OWNER_ONLY, page=True,
+         setup=own_admins_file),
+    Case("members.download", "GET", "/manage/{own}/members/files/{file}", OWNER_ONLY, page=True,
+         setup=own_admins_file),
+    Case("members.roster", "GET", "/manage/{own}/roster", managed(200, officer=403), page=True),
+    Case("members.upload_roster", "POST", "/manage/{own}/roster", managed(302, officer=403), page=True,
+         files=roster_csv),
+    Case("members.poster", "GET", "/manage/{own}/poster.png", managed(200), page=True),
+]

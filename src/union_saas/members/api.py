@@ -1,15 +1,17 @@
 """Membership API (API.md, Membership and real-name verification)."""
 from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 from flask_login import current_user
 
 from union_saas.access import engine
 from union_saas.access.guards import record_view, require, require_visible, signed_in, tenant_view
 from union_saas.accounts.api import ME_FIELDS
+from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
 from union_saas.core.pagination import paginate, page_schema
 from union_saas.extensions import db
-from union_saas.members import schemas, services
+from union_saas.members import schemas, services, tasks
 from union_saas.tenancy.services import get_by_slug
 
 blp = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Membership, transfers, followers")
@@ -180,3 +182,50 @@ def unfollow(slug):
 def my_follows():
     rows = services.follows(db.session, current_user)
     return {"items": [{"tenant": f.tenant.slug, "name": f.tenant.name, "followed_at": f.created_at} for f in rows]}
+
+
+@blp.route("/tenants/<slug>/members/export", methods=["POST"])
+@blp.arguments(schemas.ExportSchema)
+@blp.response(202, schemas.JobAcceptedSchema)
+@tenant_view("member.view")
+def export(data, tenant):
+    from union_saas.members.views import export_filters
+
+    args = {k: v for k, v in data.items() if v is not None}
+    if "verified" in args:
+        args["verified"] = "yes" if args["verified"] else "no"
+    filters = export_filters(tenant, MultiDict(args))
+    record = jobs.submit(db.session, tasks.export_members, tenant.id, filters, owner=current_user, tenant=tenant)
+    return {"job": record.id}
+
+
+@blp.route("/tenants/<slug>/members/files/<int:file_id>", methods=["GET"])
+@blp.response(200, description="The .xlsx file", content_type="application/vnd.openxmlformats-officedocument"
+                                                            ".spreadsheetml.sheet")
+@blp.alt_response(404, description="No such file, or made for someone else")
+@tenant_view("member.view")
+def download(tenant, file_id):
+    from union_saas.members.views import own_file, send_member_file
+
+    return send_member_file(own_file(tenant, file_id))
+
+
+@blp.route("/tenants/<slug>/roster", methods=["POST"])
+@blp.arguments(schemas.UploadSchema, location="files")
+@blp.response(202, schemas.JobAcceptedSchema)
+@blp.alt_response(422, description="Not .xlsx or .csv, too large, a zip bomb, or a wrong header row")
+@tenant_view("member.import")
+def upload_roster(files, tenant):
+    from union_saas.members.views import submit_roster
+
+    return {"job": submit_roster(tenant, files["file"]).id}
+
+
+@blp.route("/tenants/<slug>/poster.png", methods=["GET"])
+@blp.response(200, description="A printable A4 PNG poster with the QR code of the union's join link",
+              content_type="image/png")
+@tenant_view("tenant.view")
+def poster(tenant):
+    from union_saas.members.views import poster_png
+
+    return poster_png(tenant)

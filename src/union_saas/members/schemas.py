@@ -77,6 +77,14 @@ class MemberListArgs(PageArgs):
     q = ma.fields.String(validate=ma.validate.Length(max=60), metadata={"description": "name or phone"})
 
 
+class ExportSchema(ma.Schema):
+    status = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(STATUSES))
+    include = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.OneOf(["subtree"]))
+    union = ma.fields.String(load_default=None, allow_none=True, validate=SLUG)
+    verified = ma.fields.Boolean(load_default=None, allow_none=True)
+    q = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=60))
+
+
 class FollowSchema(ma.Schema):
     tenant = ma.fields.String(required=True)
     following = ma.fields.Boolean(required=True)
@@ -112,8 +120,7 @@ class UploadSchema(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-class JobAcceptedSchema(ma.Schema):
-    job = ma.fields.String(required=True)
+from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: E402,F401 - one schema for "202 {job}"
 
 
 def member_doc(m):

@@ -355,3 +355,26 @@ AUDIT_LABELS.update({
     "member.roster_import": _l("Roster imported"),
     "member.export": _l("Members exported"),
 })
+
+
+def count(session, stmt) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def chunks(session, stmt, size):
+    """The memberships of ``stmt`` in id order, ``size`` at a time (keyset: a commit between chunks is safe)."""
+    last = 0
+    while True:
+        rows = list(session.scalars(stmt.order_by(None).where(Membership.id > last)
+                                    .order_by(Membership.id).limit(size)))
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def roster_stats(session, tenant) -> dict:
+    """People on ``tenant``'s own roster, and how many of them have an account linked; one query."""
+    row = session.execute(sa.select(sa.func.count(), sa.func.count(RosterEntry.user_id))
+                          .where(RosterEntry.tenant_id == tenant.id)).one()
+    return {"entries": row[0], "linked": row[1]}

@@ -6,11 +6,12 @@ from flask_login import current_user
 
 from union_saas.access import engine
 from union_saas.access.guards import record_view, require, require_visible, signed_in, public, tenant_view
-from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core import jobs
+from union_saas.core.errors import DomainError, NotFound, ValidationFailed
 from union_saas.core.pagination import paginate
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
-from union_saas.members import crypto, schemas, services
+from union_saas.members import crypto, files, schemas, services, tasks
 from union_saas.members.models import STATUSES
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.sections import manage_tab, section
@@ -147,7 +148,10 @@ def me(slug):
 # --- management ----------------------------------------------------------------------------------------
 
 def directory_args():
-    args = request.args
+    return directory_args_from(request.args)
+
+
+def directory_args_from(args):
     status = args.get("status") if args.get("status") in STATUSES else None
     verified = {"yes": True, "no": False}.get(args.get("verified"))
     return {"subtree": args.get("include") == "subtree", "status": status, "verified": verified,
@@ -238,3 +242,145 @@ def reject(member_id):
                            detail=error.detail, status=error.status)
     flash(_("The application of %(name)s was declined.", name=m.real_name or m.user.display_name))
     return back_to(m)
+
+
+# --- jobs: export, roster import, and their files -------------------------------------------------------
+
+def export_filters(tenant, args):
+    """The directory's filters as plain data for the export job."""
+    filters = directory_args_from(args)
+    union_id = None
+    if filters["union"]:
+        try:
+            union = tenancy.get_by_slug(db.session, filters["union"])
+        except DomainError:
+            union = None
+        if union is None or not union.is_in_subtree_of(tenant):
+            raise ValidationFailed(errors={"union": [_("Not a union of this subtree.")]})
+        union_id = union.id
+    return {"subtree": filters["subtree"], "status": filters["status"], "verified": filters["verified"],
+            "q": filters["q"], "union": union_id}
+
+
+@bp.route("/manage/<slug>/members/export", methods=["POST"])
+@tenant_view("member.view")
+def export(tenant):
+    try:
+        filters = export_filters(tenant, request.args)
+    except DomainError as error:
+        flash(error.errors.get("union", [error.detail])[0], "error")
+        return redirect(url_for("members.directory", slug=tenant.slug))
+    job = jobs.submit(db.session, tasks.export_members, tenant.id, filters, owner=current_user, tenant=tenant)
+    return redirect(url_for("members.job_page", slug=tenant.slug, job_id=job.id))
+
+
+def own_tenant_job(tenant, job_id):
+    from union_saas.core.views import own_job
+
+    record = own_job(job_id)
+    if record.tenant_id != tenant.id:
+        raise NotFound(_("No such job."))
+    return record
+
+
+@bp.route("/manage/<slug>/members/jobs/<job_id>")
+@tenant_view("member.view")
+def job_page(tenant, job_id):
+    from union_saas.core.views import job_doc
+
+    record = own_tenant_job(tenant, job_id)
+    doc = job_doc(record)
+    kind = doc["kind"]
+    back = url_for("members.roster", slug=tenant.slug) if kind == "import_roster" else url_for(
+        "members.directory", slug=tenant.slug)
+    return render_template("members/job.html", tenant=tenant, job=doc, back=back,
+                           ancestors=tenancy.ancestors(db.session, tenant))
+
+
+def own_file(tenant, file_id):
+    from union_saas.members.models import MemberFile
+
+    row = db.session.get(MemberFile, file_id)
+    if row is None or row.tenant_id != tenant.id or row.owner_id != current_user.id or row.kind == "upload":
+        raise NotFound(_("No such file."))
+    if row.kind == "report":
+        require("member.import", tenant)
+    return row
+
+
+def send_member_file(row):
+    import io
+
+    from flask import send_file
+
+    return send_file(io.BytesIO(files.content_of(row)), mimetype=files.XLSX, as_attachment=True,
+                     download_name=row.filename, max_age=0)
+
+
+@bp.route("/manage/<slug>/members/files/<int:file_id>")
+@tenant_view("member.view")
+def download(tenant, file_id):
+    return send_member_file(own_file(tenant, file_id))
+
+
+@bp.route("/manage/<slug>/roster", methods=["GET"])
+@tenant_view("member.import")
+def roster(tenant):
+    return render_roster(tenant)
+
+
+def render_roster(tenant, errors=None, detail=None, status=200):
+    return render_template("members/roster.html", tenant=tenant, stats=services.roster_stats(db.session, tenant),
+                           ancestors=tenancy.ancestors(db.session, tenant), errors=errors or {},
+                           detail=detail), status
+
+
+def submit_roster(tenant, storage):
+    """Check the upload now (size, type, zip bomb, header), keep it encrypted, and start the import job."""
+    from union_saas.members import roster as rosters
+
+    if storage is None or not storage.filename:
+        raise ValidationFailed(errors={"file": [_("Choose an .xlsx or .csv file.")]})
+    kind = rosters.kind_of(storage.filename)
+    raw = rosters.read_upload(storage)
+    rosters.inspect(raw, kind)
+    upload = files.store(db.session, kind="upload", tenant_id=tenant.id, owner_id=current_user.id, job_id=None,
+                         filename=f"roster.{kind}", content=raw)
+    record = jobs.submit(db.session, tasks.import_roster, tenant.id, upload.id, owner=current_user, tenant=tenant)
+    upload.job_id = record.id
+    return record
+
+
+@bp.route("/manage/<slug>/roster", methods=["POST"])
+@tenant_view("member.import")
+def upload_roster(tenant):
+    try:
+        record = submit_roster(tenant, request.files.get("file"))
+    except DomainError as error:
+        db.session.rollback()
+        return render_roster(tenant, errors=error.errors, detail=error.detail, status=error.status)
+    return redirect(url_for("members.job_page", slug=tenant.slug, job_id=record.id))
+
+
+manage_tab("members.roster", _l("Roster"), "member.import", 25)
+
+
+def poster_png(tenant):
+    from flask import make_response
+
+    from union_saas.members import poster
+
+    png = poster.render(tenant.name, url_for("members.join_form", slug=tenant.slug, _external=True),
+                        headline=_("Join the union"), invite=_("Scan to join %(union)s", union=tenant.name),
+                        steps=_("Sign in or register, fill in your real name, ID number and mobile number: "
+                                "it takes a minute."))
+    response = make_response(png)
+    response.mimetype = "image/png"
+    response.headers["Content-Disposition"] = f'inline; filename="join-{tenant.slug}.png"'
+    return response
+
+
+@bp.route("/manage/<slug>/poster.png")
+@tenant_view("tenant.view")
+def poster(tenant):
+    return poster_png(tenant)

@@ -1,0 +1,48 @@
+"""Spreadsheets in and out: .xlsx written with openpyxl (write-only), stored encrypted in ``MemberFile``."""
+import io
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from union_saas.members import crypto
+from union_saas.members.models import MemberFile
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def safe_cell(value):
+    """A value that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def xlsx(title, header, rows) -> bytes:
+    """A one-sheet workbook: a bold header, then ``rows`` (an iterable of sequences)."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    bold = Font(bold=True)
+    cells = []
+    for text in header:
+        cell = WriteOnlyCell(sheet, value=str(text))
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        sheet.append([safe_cell(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def store(session, *, kind, tenant_id, owner_id, job_id, filename, content: bytes) -> MemberFile:
+    row = MemberFile(kind=kind, tenant_id=tenant_id, owner_id=owner_id, job_id=job_id, filename=filename,
+                     size=len(content), content=crypto.encrypt_file(content))
+    session.add(row)
+    session.flush()
+    return row
+
+
+def content_of(row: MemberFile) -> bytes:
+    return crypto.decrypt_file(row.content)
