@@ -67,11 +67,11 @@ def test_export_job_writes_an_xlsx_of_the_filtered_directory(make_tree, make_use
     members = [make_applicant(tree["c1"], "active") for _ in range(3)] + [make_applicant(tree["street"], "pending")]
     db_session.commit()
     client = login(admin)
-    response = client.post("/manage/street/members/export?include=subtree&status=active")
+    response = client.post("/manage/street/members/export?include=subtree&status=active&lang=en")
     assert response.status_code == 302
     job_id = response.headers["Location"].rsplit("/", 1)[-1]
     run_job(job_id)
-    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    html = client.get(response.headers["Location"] + "?lang=en").get_data(as_text=True)
     assert "3 members exported" in html
     link = html.split('id="download" href="')[1].split('"')[0]
     download = client.get(link)

@@ -96,10 +96,12 @@ def test_report_lists_each_rejected_row_with_its_reason_and_downloads_as_xlsx(of
     assert all(bad_check["id_number"] not in r["id_number"] for r in result["rejected_rows"])
     report = client.get(f"/api/v1/tenants/street/members/files/{result['report']}")
     assert report.status_code == 200 and report.mimetype.endswith("spreadsheetml.sheet")
-    sheet = load_workbook(io.BytesIO(report.data), read_only=True).worksheets[0]
-    lines = list(sheet.iter_rows(values_only=True))
-    assert len(lines) == 1 + 6 and lines[3][3] == "rejected" and "check digit" in lines[3][4]
+    book = load_workbook(io.BytesIO(report.data), read_only=True)
+    lines = list(book.worksheets[0].iter_rows(values_only=True))
+    assert len(lines) == 1 + 4 and lines[1][0] == 4 and "check digit" in lines[1][3]
     assert all(bad_check["id_number"] not in str(line) for line in lines)
+    summary = dict(list(book.worksheets[1].iter_rows(values_only=True))[1:])
+    assert summary["Imported (new on the roster)"] == 2 and summary["Rejected"] == 4
 
 
 def test_xlsx_with_formula_cells_and_numbers_is_checked_row_by_row(office, api):
@@ -132,7 +134,8 @@ def test_bad_files_are_refused_at_once_and_nothing_changes(office, api, db_sessi
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 * 1024 * 1024))
     cases["zip bomb"] = (bomb.getvalue(), "r.xlsx", "more than 200 MB")
-    cases["too large"] = (b"x" * (20 * 1024 * 1024 + 1), "r.csv", "larger than 20 MB")
+    cases["too large"] = (b"x" * (15 * 1024 * 1024 + 1), "r.csv", "larger than 15 MB")
+    cases["over the request cap"] = (b"x" * (17 * 1024 * 1024), "r.csv", "")
     for name, (content, filename, message) in cases.items():
         response = upload(client, content, filename)
         assert response.status_code in (413, 422), (name, response.status_code)

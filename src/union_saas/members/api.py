@@ -1,4 +1,5 @@
 """Membership API (API.md, Membership and real-name verification)."""
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 from flask_login import current_user
@@ -195,7 +196,8 @@ def export(data, tenant):
     if "verified" in args:
         args["verified"] = "yes" if args["verified"] else "no"
     filters = export_filters(tenant, MultiDict(args))
-    record = jobs.submit(db.session, tasks.export_members, tenant.id, filters, owner=current_user, tenant=tenant)
+    record = jobs.submit(db.session, tasks.export_members, tenant.id, filters, str(get_locale()),
+                      owner=current_user, tenant=tenant)
     return {"job": record.id}
 
 

@@ -18,19 +18,21 @@ def safe_cell(value):
     return value
 
 
-def xlsx(title, header, rows) -> bytes:
-    """A one-sheet workbook: a bold header, then ``rows`` (an iterable of sequences)."""
+def xlsx(title, header, rows, *more) -> bytes:
+    """A workbook: a sheet ``title`` with a bold ``header``, then ``rows`` (sequences); ``more`` sheets
+    as further (title, header, rows) triples."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title[:31])
     bold = Font(bold=True)
-    cells = []
-    for text in header:
-        cell = WriteOnlyCell(sheet, value=str(text))
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    for row in rows:
-        sheet.append([safe_cell(v) for v in row])
+    for title, header, rows in ((title, header, rows), *more):
+        sheet = book.create_sheet(str(title)[:31])
+        cells = []
+        for text in header:
+            cell = WriteOnlyCell(sheet, value=str(text))
+            cell.font = bold
+            cells.append(cell)
+        sheet.append(cells)
+        for row in rows:
+            sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

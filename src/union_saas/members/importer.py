@@ -51,7 +51,8 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
     outcomes = []  # (row number, name, masked id, outcome, reason)
     good = []
     seen = {}
-    for number, values in roster.read(raw, kind):
+    size = {"rows": 1}
+    for number, values in roster.read(raw, kind, sized=lambda n: size.update(rows=n)):
         if isinstance(values, str):
             outcomes.append((number, "", "", "rejected", values))
         else:
@@ -62,7 +63,7 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
             else:
                 good.append((number, row))
         if progress and number % 10000 == 0:
-            progress(number)
+            progress(number, size["rows"])
     if not good and not outcomes:
         roster.refuse(_("The file has a header but no rows."))
 
@@ -126,12 +127,14 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
         except IntegrityError:
             pass  # became a member elsewhere meanwhile: the join stays pending for review
 
-    rejected = [o for o in outcomes if o[3] == "rejected"]
-    labels = {"imported": _("imported"), "updated": _("updated"), "unchanged": _("unchanged"),
-              "rejected": _("rejected")}
-    outcomes.sort(key=lambda o: o[0])
-    report = files.xlsx(_("Report"), [_("Row"), _("Name"), _("ID number"), _("Outcome"), _("Why")],
-                        ((n, name, masked, labels[o], reason) for n, name, masked, o, reason in outcomes))
+    rejected = sorted((o for o in outcomes if o[3] == "rejected"), key=lambda o: o[0])
+    counts_rows = [(_("Rows read"), len(outcomes)), (_("Imported (new on the roster)"), counts["imported"]),
+                   (_("Updated"), counts["updated"]), (_("Unchanged"), counts["unchanged"]),
+                   (_("Matched to existing accounts"), counts["matched"]), (_("Rejected"), len(rejected))]
+    # The rejected rows, each with its reason, then the counts (every row's outcome is one of them).
+    report = files.xlsx(_("Rejected rows"), [_("Row"), _("Name"), _("ID number"), _("Why")],
+                        ((n, name, masked, reason) for n, name, masked, _o, reason in rejected),
+                        (_("Summary"), [_("Outcome"), _("Rows")], counts_rows))
     report_file = files.store(session, kind="report", tenant_id=tenant.id, owner_id=actor.id, job_id=job_id,
                               filename=f"roster-report-{tenant.slug}.xlsx", content=report)
     result = {"rows": len(outcomes), **counts, "rejected": len(rejected), "report": report_file.id,

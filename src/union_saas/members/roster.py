@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from union_saas.core.errors import ValidationFailed
 
-MAX_UPLOAD = 20 * 1024 * 1024  # bytes of the file itself
+MAX_UPLOAD = 15 * 1024 * 1024  # bytes of the file itself (requests are capped at 16 MB: MAX_CONTENT_LENGTH)
 MAX_UNPACKED = 200 * 1024 * 1024  # bytes an .xlsx may unpack to
 MAX_ENTRIES = 2000  # files inside an .xlsx
 MAX_ROWS = 200_000
@@ -81,13 +81,15 @@ def check_zip(raw):
         refuse(_("This is not a valid .xlsx file."))
 
 
-def _xlsx_rows(raw):
+def _xlsx_rows(raw, sized=None):
     from openpyxl import load_workbook
 
     check_zip(raw)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
         sheet = book.worksheets[0]
+        if sized:
+            sized(sheet.max_row or 1)
         for row in sheet.iter_rows(values_only=True):
             yield list(row)
     except ValidationFailed:
@@ -137,21 +139,13 @@ def _csv_rows(raw):
 
 # --- both ---------------------------------------------------------------------------------------------
 
-def rows(raw, kind):
-    """Raw rows (lists of cell values) of the file's first sheet."""
-    return _xlsx_rows(raw) if kind == "xlsx" else _csv_rows(raw)
-
-
-def estimate_rows(raw, kind) -> int:
-    """About how many rows the file has (for the progress bar)."""
-    if kind == "csv":
-        return raw.count(b"\n") + 1
-    from openpyxl import load_workbook
-
-    try:
-        return load_workbook(io.BytesIO(raw), read_only=True).worksheets[0].max_row or 1
-    except Exception:  # noqa: BLE001 - the reading itself reports a damaged file
-        return 1
+def rows(raw, kind, sized=None):
+    """Raw rows (lists of cell values) of the file's first sheet; ``sized(n)`` hears about how many."""
+    if kind == "xlsx":
+        return _xlsx_rows(raw, sized)
+    if sized:
+        sized(raw.count(b"\n") + 1)
+    return _csv_rows(raw)
 
 
 def inspect(raw, kind) -> dict:
@@ -178,11 +172,11 @@ def text(value):
     return str(value).strip()
 
 
-def read(raw, kind):
+def read(raw, kind, sized=None):
     """Yield ``(row_number, cells)``: a dict column -> text, or a string naming the row's problem."""
     header = None
     count = 0
-    for number, cells in enumerate(rows(raw, kind), 1):
+    for number, cells in enumerate(rows(raw, kind, sized), 1):
         if not any(c is not None and str(c).strip() for c in cells):
             continue
         if header is None:

@@ -29,13 +29,14 @@ def load(session, record, tenant_id, permission):
 
 
 @contextmanager
-def owner_locale(actor):
-    with force_locale(actor.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+def owner_locale(actor, locale=None):
+    """Speak the language the job was asked in (else the owner's, else the default)."""
+    with force_locale(locale or actor.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         yield
 
 
 @job("default")
-def export_members(record, tenant_id, filters):
+def export_members(record, tenant_id, filters, locale=None):
     """The directory as filtered, one row per membership, ID numbers masked."""
     session = db.session
     tenant, actor = load(session, record, tenant_id, "member.view")
@@ -45,7 +46,7 @@ def export_members(record, tenant_id, filters):
     stmt = services.directory_stmt(tenant, subtree=filters.get("subtree", False), status=filters.get("status"),
                                    union=union, verified=filters.get("verified"), q=filters.get("q"))
     total = services.count(session, stmt)
-    with owner_locale(actor):
+    with owner_locale(actor, locale):
         header = [_("Name"), _("ID number"), _("Phone"), _("Union"), _("Status"), _("Verification"),
                   _("Account"), _("Applied"), _("Decided")]
         rows = []
@@ -66,7 +67,7 @@ def export_members(record, tenant_id, filters):
 
 
 @job("imports")
-def import_roster(record, tenant_id, upload_id):
+def import_roster(record, tenant_id, upload_id, locale=None):
     """Import an uploaded roster; the upload (plaintext ID numbers, encrypted at rest) is deleted after."""
     from union_saas.members import importer, roster
     from union_saas.members.models import MemberFile
@@ -78,12 +79,10 @@ def import_roster(record, tenant_id, upload_id):
     try:
         tenant, actor = load(session, record, tenant_id, "member.import")
         raw, kind = files.content_of(upload), roster.kind_of(upload.filename)
-        with owner_locale(actor):
+        with owner_locale(actor, locale):
             # Reading and checking commit the progress only: nothing is written before every row is checked.
-            estimate = roster.estimate_rows(raw, kind)
-
-            def progress(done):
-                record.set_progress(session, min(done, estimate) * 8 // 10, estimate)
+            def progress(done, total):
+                record.set_progress(session, min(done, total) * 8 // 10, total)
 
             result = importer.import_roster(session, actor, tenant, raw, kind, job_id=record.id, progress=progress)
         session.delete(upload)

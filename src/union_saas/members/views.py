@@ -1,5 +1,6 @@
 """Member pages: find and join a union, my page, follow, transfer; the directory and review in /manage."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -270,7 +271,8 @@ def export(tenant):
     except DomainError as error:
         flash(error.errors.get("union", [error.detail])[0], "error")
         return redirect(url_for("members.directory", slug=tenant.slug))
-    job = jobs.submit(db.session, tasks.export_members, tenant.id, filters, owner=current_user, tenant=tenant)
+    job = jobs.submit(db.session, tasks.export_members, tenant.id, filters, str(get_locale()),
+                      owner=current_user, tenant=tenant)
     return redirect(url_for("members.job_page", slug=tenant.slug, job_id=job.id))
 
 
@@ -346,7 +348,8 @@ def submit_roster(tenant, storage):
     rosters.inspect(raw, kind)
     upload = files.store(db.session, kind="upload", tenant_id=tenant.id, owner_id=current_user.id, job_id=None,
                          filename=f"roster.{kind}", content=raw)
-    record = jobs.submit(db.session, tasks.import_roster, tenant.id, upload.id, owner=current_user, tenant=tenant)
+    record = jobs.submit(db.session, tasks.import_roster, tenant.id, upload.id, str(get_locale()),
+                         owner=current_user, tenant=tenant)
     upload.job_id = record.id
     return record
 
