@@ -108,6 +108,10 @@ def test_poster_is_a_png_with_a_qr_code_of_the_join_link(make_tree, make_user, g
     assert response.status_code == 200 and response.mimetype == "image/png"
     image = Image.open(io.BytesIO(response.data))
     assert image.size == (1240, 1754)
+    import zxingcpp
+
+    decoded = [code.text for code in zxingcpp.read_barcodes(image)]
+    assert decoded == ["http://localhost/t/street/join"]
     from union_saas.members.poster import QR_TOP, qr_block
 
     expected = qr_block("http://localhost/t/street/join")

@@ -30,8 +30,14 @@ QR_TOP = 500
 
 
 def qr_block(url, side=760):
-    """The QR code as pasted on the poster: ``side`` pixels square."""
-    return qr_image(url).resize((side, side), Image.NEAREST)
+    """The QR code as pasted on the poster: ``side`` pixels square, every module the same whole number of
+    pixels (a scanner's easiest read)."""
+    code = qr_image(url, box=1)
+    scale = max(1, side // code.width)
+    block = Image.new("RGB", (side, side), WHITE)
+    sharp = code.resize((code.width * scale, code.height * scale), Image.NEAREST)
+    block.paste(sharp, ((side - sharp.width) // 2, (side - sharp.height) // 2))
+    return block
 
 
 def wrap(draw, text, face, width):
