@@ -102,3 +102,7 @@ CASES += [
          files=roster_csv),
     Case("members.poster", "GET", "/manage/{own}/poster.png", managed(200), page=True),
 ]
+
+# Only the applicant may withdraw a request: to every caller here it is someone else's.
+CASES.append(Case("members_api.withdraw", "POST", "/api/v1/members/{member}/withdraw", everyone(404),
+                  setup=applicant("pending")))

@@ -189,3 +189,20 @@ def test_racing_joins_on_two_rosters_leave_one_active_membership(app, real_commi
     statuses = race(app, [(joiner, "POST", f"/api/v1/tenants/{slug}/membership", who) for slug in world["targets"]])
     assert sorted(statuses) == [201] + [409] * (len(world["targets"]) - 1), statuses
     assert len(active_rows(real_commits, joiner.id)) == 1
+
+
+def test_applicant_withdraws_a_pending_request_and_may_apply_elsewhere(make_tree, make_user, make_applicant, api,
+                                                                      login, db_session):
+    tree = make_tree("fed/east", "fed/west")
+    worker, stranger = make_user(), make_user()
+    m = make_applicant(tree["east"], "pending", user=worker)
+    db_session.commit()
+    assert api(stranger).post(f"/api/v1/members/{m.id}/withdraw").status_code == 404
+    response = api(worker).post(f"/api/v1/members/{m.id}/withdraw")
+    assert response.status_code == 200 and response.json["status"] == "closed"
+    assert api(worker).post(f"/api/v1/members/{m.id}/withdraw").status_code == 409
+    assert api(worker).post("/api/v1/tenants/west/membership", json=person()).status_code == 201
+    client = login(worker)
+    assert client.post("/t/west/withdraw").status_code == 302
+    html = client.get("/t/west/me?lang=zh").get_data(as_text=True)
+    assert html.count(">已撤回</span>") == 2  # two "Withdrawn" badges in the history

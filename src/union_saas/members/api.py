@@ -147,6 +147,17 @@ def transfer(data, member_id):
     return status_doc(services.get_membership(db.session, new.id))
 
 
+@blp.route("/members/<int:member_id>/withdraw", methods=["POST"])
+@blp.response(200, schemas.StatusSchema)
+@blp.alt_response(404, description="No such request of the caller's")
+@blp.alt_response(409, description="Already decided")
+@signed_in
+def withdraw(member_id):
+    m = services.get_membership(db.session, member_id)
+    services.withdraw(db.session, current_user, m)
+    return status_doc(services.get_membership(db.session, m.id))
+
+
 @blp.route("/me/memberships", methods=["GET"])
 @blp.response(200, schemas.MyMembershipListSchema)
 @signed_in

@@ -137,5 +137,5 @@ def my_doc(m):
 
 
 STATUS_LABELS = {"pending": _l("Waiting for review"), "active": _l("Member"), "rejected": _l("Not accepted"),
-                 "closed": _l("Ended (transferred)")}
+                 "closed": _l("Ended")}
 KIND_LABELS = {"join": _l("Join"), "transfer": _l("Transfer")}

@@ -195,6 +195,18 @@ def reject(session, actor, m, reason=None) -> Membership:
     return m
 
 
+def withdraw(session, user, m) -> Membership:
+    """The applicant takes back a pending join or transfer (it is closed; an active membership stays)."""
+    if m.user_id != user.id:
+        raise NotFound(_("No such member."))
+    if m.status != "pending":
+        raise Conflict(_("This request was already decided."))
+    _decide(session, m, "closed", user)
+    record(session, action="member.withdraw", actor=user, tenant=m.tenant, target=f"membership:{m.id}",
+           detail={"kind": m.kind})
+    return m
+
+
 def transfer(session, actor, m, target, *, direct=False) -> Membership:
     """Ask to move ``m`` (active) to ``target``: a pending request there, the old membership kept active.
 
@@ -351,6 +363,7 @@ AUDIT_LABELS.update({
     "member.approve": _l("Membership approved"),
     "member.reject": _l("Membership declined"),
     "member.transfer": _l("Transfer requested"),
+    "member.withdraw": _l("Request withdrawn"),
     "member.view_sensitive": _l("Full ID number viewed"),
     "member.roster_import": _l("Roster imported"),
     "member.export": _l("Members exported"),

@@ -117,6 +117,23 @@ def transfer(slug):
     return redirect(url_for("members.me", slug=target.slug))
 
 
+@bp.route("/t/<slug>/withdraw", methods=["POST"])
+@signed_in
+def withdraw(slug):
+    """Take back my pending request (shown on my page at ``slug``)."""
+    tenant = visible(slug)
+    pending = [m for m in services.current_of(db.session, current_user) if m.status == "pending"]
+    if pending:
+        try:
+            services.withdraw(db.session, current_user, pending[0])
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.detail, "error")
+        else:
+            flash(_("Your request to %(union)s was withdrawn.", union=pending[0].tenant.name))
+    return redirect(url_for("members.me", slug=tenant.slug))
+
+
 @bp.route("/t/<slug>/follow", methods=["POST"])
 @signed_in
 def follow(slug):
