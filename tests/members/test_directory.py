@@ -5,9 +5,9 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from PIL import Image
 
+from tests.members.test_roster import run_job
 from union_saas.core.audit import AuditEntry
 from union_saas.members import services
-from tests.members.test_roster import run_job
 
 
 def test_subtree_toggle_filters_search_and_counts_per_child(make_tree, make_user, make_applicant, grant, api,

@@ -1,10 +1,10 @@
 """Joining with a real name: validation, roster match, review, my page, masking, encryption at rest."""
 import sqlalchemy as sa
 
+from tests.members.conftest import person
 from union_saas.core.audit import AuditEntry
 from union_saas.members import identity
 from union_saas.members.models import Membership, RosterEntry
-from tests.members.conftest import new_id, person
 
 
 def test_id_number_check_digit_birth_date_and_mask(app):

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
+from tests.members.conftest import person
 from union_saas.core.jobs import JobRecord, execute
 from union_saas.members.models import MemberFile, Membership, RosterEntry
-from tests.members.conftest import new_id, person
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_report_lists_each_rejected_row_with_its_reason_and_downloads_as_xlsx(of
     bad_check["id_number"] = bad_check["id_number"][:17] + ("1" if bad_check["id_number"][17] != "1" else "2")
     rows = good + [bad_check, {**person("重复"), "id_number": good[0]["id_number"]},
                    {**person("坏手机"), "phone": "123"}]
-    content = csv_bytes(rows) + "=HYPERLINK(\"http://x\"),110105198501010012,13900000000,x\r\n,,,\r\n".encode()
+    content = csv_bytes(rows) + b"=HYPERLINK(\"http://x\"),110105198501010012,13900000000,x\r\n,,,\r\n"
     result = finish(client, upload(client, content, "roster.csv"))["result"]
     assert (result["imported"], result["rejected"]) == (2, 4)
     reasons = {r["row"]: r["reason"] for r in result["rejected_rows"]}

@@ -6,8 +6,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from union_saas.members.models import Membership
 from tests.members.conftest import person
+from union_saas.members.models import Membership
 
 
 def test_member_asks_to_transfer_across_branches_and_approval_closes_the_old(make_tree, make_user, make_applicant,
@@ -85,8 +85,8 @@ needs_postgres = pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").
 
 def committed_world(session, targets=4):
     """rc-fed with a union the member is in, and ``targets`` others; committed for real."""
-    from union_saas.accounts.models import User
     from union_saas.access.models import Grant
+    from union_saas.accounts.models import User
     from union_saas.members import crypto, identity
     from union_saas.tenancy import services as tenancy
 

@@ -1,16 +1,22 @@
 """Membership API (API.md, Membership and real-name verification)."""
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from werkzeug.datastructures import MultiDict
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from union_saas.access import engine
-from union_saas.access.guards import record_view, require, require_visible, signed_in, tenant_view
+from union_saas.access.guards import (
+    record_view,
+    require,
+    require_visible,
+    signed_in,
+    tenant_view,
+)
 from union_saas.accounts.api import ME_FIELDS
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
-from union_saas.core.pagination import paginate, page_schema
+from union_saas.core.pagination import page_schema, paginate
 from union_saas.extensions import db
 from union_saas.members import schemas, services, tasks
 from union_saas.tenancy.services import get_by_slug
@@ -185,7 +191,6 @@ def follow(slug):
 @signed_in
 def unfollow(slug):
     services.unfollow(db.session, current_user, visible_tenant(slug))
-    return None
 
 
 @blp.route("/me/follows", methods=["GET"])

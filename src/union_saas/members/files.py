@@ -23,15 +23,15 @@ def xlsx(title, header, rows, *more) -> bytes:
     as further (title, header, rows) triples."""
     book = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, header, rows in ((title, header, rows), *more):
-        sheet = book.create_sheet(str(title)[:31])
+    for name, columns, lines in ((title, header, rows), *more):
+        sheet = book.create_sheet(str(name)[:31])
         cells = []
-        for text in header:
+        for text in columns:
             cell = WriteOnlyCell(sheet, value=str(text))
             cell.font = bold
             cells.append(cell)
         sheet.append(cells)
-        for row in rows:
+        for row in lines:
             sheet.append([safe_cell(v) for v in row])
     out = io.BytesIO()
     book.save(out)

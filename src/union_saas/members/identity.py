@@ -44,8 +44,7 @@ def id_problem(value: str, today: date | None = None) -> str | None:
 
 def normalise_phone(value) -> str:
     phone = re.sub(r"[\s-]", "", str(value or ""))
-    if phone.startswith("+86"):
-        phone = phone[3:]
+    phone = phone.removeprefix("+86")
     return phone
 
 

@@ -120,7 +120,7 @@ class UploadSchema(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
-from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: E402,F401 - one schema for "202 {job}"
+from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: F401 - one schema for "202 {job}"
 
 
 def member_doc(m):

@@ -2,7 +2,6 @@
 from contextlib import contextmanager
 
 import sqlalchemy as sa
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _

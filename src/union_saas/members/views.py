@@ -6,7 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from union_saas.access import engine
-from union_saas.access.guards import record_view, require, require_visible, signed_in, public, tenant_view
+from union_saas.access.guards import (
+    public,
+    record_view,
+    require,
+    require_visible,
+    signed_in,
+    tenant_view,
+)
 from union_saas.core import jobs
 from union_saas.core.errors import DomainError, NotFound, ValidationFailed
 from union_saas.core.pagination import paginate
@@ -110,7 +117,7 @@ def transfer(slug):
         services.transfer(db.session, current_user, active[0], target)
     except DomainError as error:
         db.session.rollback()
-        return render_join(target, detail=error.detail or "; ".join(sum(error.errors.values(), [])),
+        return render_join(target, detail=error.detail or "; ".join(m for ms in error.errors.values() for m in ms),
                            status=error.status)
     flash(_("Your transfer request was sent to %(union)s. You stay a member of %(old)s until it is approved.",
             union=target.name, old=active[0].tenant.name))
