@@ -8,3 +8,5 @@ WTF_CSRF_ENABLED = False
 JOBS_INLINE = True
 RATELIMIT_STORAGE_URI = "memory://"
 JOBS_FRESH_SESSION = False
+# Personal-data key of the test suite (development generates one under instance/; production: env).
+PII_KEY = "testing-only-pii-key-not-a-secret-0123456789"

@@ -1,0 +1,93 @@
+"""Jobs of the members domain: the .xlsx export of the directory, the roster import."""
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from union_saas.access import engine
+from union_saas.accounts.models import User
+from union_saas.core.audit import record as audit
+from union_saas.core.errors import Forbidden
+from union_saas.core.jobs import job
+from union_saas.extensions import db
+from union_saas.members import files, schemas, services
+from union_saas.tenancy.models import Tenant
+
+BATCH = 2000
+
+
+def load(session, record, tenant_id, permission):
+    """The tenant and the job's owner, asking again whether the owner still holds ``permission``."""
+    tenant = session.get(Tenant, tenant_id)
+    actor = session.get(User, record.owner_id)
+    if tenant is None or actor is None or not engine.load_subject(session, actor).can(permission, tenant.path):
+        raise Forbidden("the owner of this job may no longer do this here")
+    return tenant, actor
+
+
+@contextmanager
+def owner_locale(actor, locale=None):
+    """Speak the language the job was asked in (else the owner's, else the default)."""
+    with force_locale(locale or actor.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+        yield
+
+
+@job("default")
+def export_members(record, tenant_id, filters, locale=None):
+    """The directory as filtered, one row per membership, ID numbers masked."""
+    session = db.session
+    tenant, actor = load(session, record, tenant_id, "member.view")
+    union = session.get(Tenant, filters["union"]) if filters.get("union") else None
+    if union is not None and not union.is_in_subtree_of(tenant):
+        union = None
+    stmt = services.directory_stmt(tenant, subtree=filters.get("subtree", False), status=filters.get("status"),
+                                   union=union, verified=filters.get("verified"), q=filters.get("q"))
+    total = services.count(session, stmt)
+    with owner_locale(actor, locale):
+        header = [_("Name"), _("ID number"), _("Phone"), _("Union"), _("Status"), _("Verification"),
+                  _("Account"), _("Applied"), _("Decided")]
+        rows = []
+        for chunk in services.chunks(session, stmt, BATCH):
+            for m in chunk:
+                rows.append([m.real_name or "", m.id_masked or "", m.phone or "", m.tenant.name,
+                             str(schemas.STATUS_LABELS.get(m.status, m.status)),
+                             _("On the roster") if m.verified else _("Not verified"), m.user.username,
+                             m.created_at.strftime("%Y-%m-%d %H:%M"),
+                             m.decided_at.strftime("%Y-%m-%d %H:%M") if m.decided_at else ""])
+            record.set_progress(session, len(rows), total)
+        content = files.xlsx(_("Members"), header, rows)
+    row = files.store(session, kind="export", tenant_id=tenant.id, owner_id=actor.id, job_id=record.id,
+                      filename=f"members-{tenant.slug}.xlsx", content=content)
+    audit(session, action="member.export", actor=actor, tenant=tenant, target=tenant.slug,
+          detail={"rows": len(rows), "subtree": bool(filters.get("subtree"))})
+    return {"rows": len(rows), "file": row.id}
+
+
+@job("imports")
+def import_roster(record, tenant_id, upload_id, locale=None):
+    """Import an uploaded roster; the upload (plaintext ID numbers, encrypted at rest) is deleted after."""
+    from union_saas.members import importer, roster
+    from union_saas.members.models import MemberFile
+
+    session = db.session
+    upload = session.get(MemberFile, upload_id)
+    if upload is None:
+        raise Forbidden("the upload is gone")
+    try:
+        tenant, actor = load(session, record, tenant_id, "member.import")
+        raw, kind = files.content_of(upload), roster.kind_of(upload.filename)
+        with owner_locale(actor, locale):
+            # Reading and checking commit the progress only: nothing is written before every row is checked.
+            def progress(done, total):
+                record.set_progress(session, min(done, total) * 8 // 10, total)
+
+            result = importer.import_roster(session, actor, tenant, raw, kind, job_id=record.id, progress=progress)
+        session.delete(upload)
+        return result
+    except Exception:
+        session.rollback()
+        session.execute(sa.delete(MemberFile).where(MemberFile.id == upload_id))
+        session.commit()
+        raise
