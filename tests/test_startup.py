@@ -45,6 +45,7 @@ def test_engine_refuses_an_undeclared_permission_at_call_time(app):
 def test_production_refuses_to_start_without_real_secrets(monkeypatch, env):
     for key in ("SECRET_KEY", "DATABASE_URL"):
         monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PII_KEY", "y" * 40)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(RuntimeError):
@@ -53,6 +54,7 @@ def test_production_refuses_to_start_without_real_secrets(monkeypatch, env):
 
 def test_production_starts_with_them(monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("PII_KEY", "y" * 40)
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     app = create_app("production")
     assert app.config["SESSION_COOKIE_SECURE"] and not app.debug

@@ -6,14 +6,13 @@ from flask_login import current_user
 from union_saas.access.guards import public, signed_in
 from union_saas.access.services import user_grants
 from union_saas.accounts import auth, schemas, services
+from union_saas.accounts.services import ME_FIELDS
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Unauthenticated
 from union_saas.extensions import db, limiter
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
-# Fields other domains add to /me (the members domain adds ``membership``): name -> fn(user) -> value.
-ME_FIELDS = {}
 
 
 @blp.route("/auth/register", methods=["POST"])

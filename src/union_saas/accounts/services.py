@@ -12,6 +12,9 @@ from union_saas.accounts.models import User
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 
+# Fields other domains add to GET /api/v1/me (members adds ``membership``): name -> fn(user) -> value.
+ME_FIELDS = {}
+
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 MIN_PASSWORD = 8

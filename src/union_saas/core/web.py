@@ -9,15 +9,16 @@ GUARDED_PREFIXES = ("/manage", "/api/v1", "/admin")
 EXEMPT_ENDPOINTS = {"static", "api-docs.openapi_json"}
 
 
-REQUEST_STATE = ("_login_user", "identity", "access_subjects", "pending_jobs", "_flask_babel")
-
-
 def reset_request_state():
-    """Start each request with no user, identity or grants cached (a test may share one app context)."""
+    """Start each request with an empty ``g``, as a request of its own app context does.
+
+    Requests made while an app context is already pushed (the tests do that) share that context's
+    ``g``; without this, a user, grants, a locale or a per-request cache would leak from one to the next.
+    """
     from flask import g
     from flask_babel import refresh
 
-    for name in REQUEST_STATE:
+    for name in list(vars(g)):
         g.pop(name, None)
     refresh()  # the locale is chosen per request
 

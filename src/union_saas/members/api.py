@@ -12,7 +12,7 @@ from union_saas.access.guards import (
     signed_in,
     tenant_view,
 )
-from union_saas.accounts.api import ME_FIELDS
+from union_saas.accounts.services import ME_FIELDS
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
