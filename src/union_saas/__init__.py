@@ -139,7 +139,9 @@ def register_blueprints(app):
     import importlib
 
     from union_saas.core import views as core_views
+    from union_saas.core.web import IdConverter
 
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(core_views.bp)
     api.register_blueprint(core_views.blp)
     for domain in DOMAINS:

@@ -3,10 +3,19 @@ management and API route declares who may call it."""
 from urllib.parse import urlsplit
 
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter
 
 GUARDED_PREFIXES = ("/manage", "/api/v1", "/admin")
 # Routes that need no declaration: OpenAPI document, static files.
 EXEMPT_ENDPOINTS = {"static", "api-docs.openapi_json"}
+
+
+class IdConverter(IntegerConverter):
+    """``<int:id>`` for database ids: at most 2**31 - 1 (an INTEGER column), so a larger number in a URL
+    is an unknown record (404), not a database error."""
+
+    def __init__(self, map, *args, max=2**31 - 1, **kwargs):  # noqa: A002 - werkzeug's argument names
+        super().__init__(map, *args, max=max, **kwargs)
 
 
 REQUEST_STATE = ("_login_user", "identity", "access_subjects", "pending_jobs")

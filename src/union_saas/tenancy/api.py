@@ -33,6 +33,7 @@ def get_tenant(slug):
 @blp.route("/tenants/<slug>/children", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(schemas.TenantSchema))
+@blp.alt_response(404, description="No such tenant, or not visible to the caller")
 @signed_in
 def list_children(args, slug):
     from union_saas.access import engine
