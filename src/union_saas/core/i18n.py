@@ -1,11 +1,13 @@
 """Locale from the user's choice (cookie), else Accept-Language; Simplified Chinese by default."""
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 LOCALE_COOKIE = "locale"
 
 
 def select_locale():
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a job, a CLI command: services still word their errors
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if chosen in languages:
         return chosen
