@@ -7,7 +7,7 @@ from union_saas.access.guards import operator_only, require_visible, signed_in, 
 from union_saas.accounts.services import get_by_username
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
-from union_saas.core.errors import ValidationFailed
+from union_saas.core.errors import NotFound, ValidationFailed
 from union_saas.core.pagination import PageArgs, paginate, page_schema
 from union_saas.extensions import db
 from union_saas.tenancy import schemas, services, tasks
@@ -121,7 +121,10 @@ def read_tree_file(storage):
 @blp.alt_response(409, description="Slug taken")
 @operator_only
 def create_federation(data):
-    admin = get_by_username(db.session, data.pop("admin_username"))
+    try:
+        admin = get_by_username(db.session, data.pop("admin_username"))
+    except NotFound as error:  # the body names it admin_username
+        raise NotFound(error.detail, errors={"admin_username": error.errors["username"]}) from None
     tenant = services.create_federation(db.session, current_user, **data)
     from union_saas.access.services import appoint_first_admin
 
