@@ -330,3 +330,40 @@ def test_revoking_twice_finds_nothing_the_second_time(world, api, db_session):
     assert_refused(client.delete(f"/api/v1/grants/{grant_id}"), 404)
     assert_refused(client.delete(f"/api/v1/grants/{2**31}"), 404)
     assert snapshot() == before
+
+
+# --- NUL characters (PostgreSQL cannot store or even compare them: they used to answer 500) ------------
+
+NUL_CASES = [
+    ("boss", "GET", "/api/v1/tenants/a%00b", None, 404, []),
+    ("boss", "GET", "/api/v1/tenants/a%00b/children", None, 404, []),
+    ("boss", "POST", "/api/v1/tenants/a-s1%00/grants", {"username": "plain", "role": "union_officer"}, 404, []),
+    ("boss", "GET", "/api/v1/jobs/a%00b", None, 404, []),
+    (None, "POST", "/api/v1/auth/token", {"username": "pl\x00ain", "password": "x"}, 422, ["username"]),
+    (None, "POST", "/api/v1/auth/register", {**GOOD_REGISTRATION, "display_name": "New\x00"}, 422, ["display_name"]),
+    ("boss", "GET", "/api/v1/tenants/a/access/explain?username=a%00b&permission=member.view", None, 422,
+     ["username"]),
+    ("boss", "POST", "/api/v1/tenants/a/grants", {"username": "pl\x00ain", "role": "union_officer"}, 422,
+     ["username"]),
+    ("boss", "POST", "/api/v1/tenants/a-s1/move", {"parent": "a\x00"}, 422, ["parent"]),
+    ("boss", "PATCH", "/api/v1/tenants/a-s1", {"name": "Renamed\x00"}, 422, ["name"]),
+    ("boss", "POST", "/api/v1/tenants/a-s1/children", {**GOOD_CHILD, "address": "\x00"}, 422, ["address"]),
+    ("operator", "POST", "/api/v1/admin/federations", {"slug": "nf", "name": "N", "admin_username": "\x00"}, 422,
+     ["admin_username"]),
+]
+
+
+@pytest.mark.parametrize("caller,method,path,body,status,fields", NUL_CASES)
+def test_nul_characters_are_refused(caller, method, path, body, status, fields, world, api):
+    before = snapshot()
+    client = api(world[caller] if caller else None)
+    assert_refused(client.open(method, path, json=body), status, *fields)
+    assert snapshot() == before
+
+
+def test_pages_refuse_nul_characters_too(world, client):
+    before = snapshot()
+    response = client.post("/login", data={"username": "pl\x00ain", "password": "x"})
+    assert response.status_code == 422
+    assert client.get("/t/a%00").status_code == 404
+    assert snapshot() == before

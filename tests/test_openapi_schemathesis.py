@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -24,6 +25,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 
 from union_saas.access import engine
 from union_saas.accounts.services import issue_token
+from union_saas.core.db import Base
 from union_saas.core.jobs import JobRecord
 from union_saas.extensions import db, limiter
 
@@ -58,7 +60,14 @@ def world(app, db_session, make_tree, make_user, grant):
     headers = {name: {"Authorization": f"Bearer {issue_token(user, secret, 3600)[0]}"} for name, user in users.items()}
     # The seeded rows stay in the test's outer transaction; each example works in a savepoint above them.
     db_session.commit()
-    return headers
+    return {**headers, "rows": row_counts()}
+
+
+def row_counts():
+    """Rows per table, read on the test's connection outside any session."""
+    connection = db.session.get_bind()
+    return {table.name: connection.scalar(sa.select(sa.func.count()).select_from(table))
+            for table in Base.metadata.sorted_tables}
 
 
 def known_values(values):
@@ -116,9 +125,10 @@ def rolled_back():
         savepoint.rollback()
 
 
-def call(case, headers, app):
+def call(case, world, caller, app):
     with rolled_back():
-        case.call_and_validate(headers=headers, checks=CHECKS, app=app)
+        case.call_and_validate(headers=world[caller], checks=CHECKS, app=app)
+    assert row_counts() == world["rows"], "an example left rows behind"
 
 
 @schema.parametrize()
@@ -126,7 +136,7 @@ def call(case, headers, app):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_as_federation_admin(case, world, app):
-    call(case, world["admin"], app)
+    call(case, world, "admin", app)
 
 
 @schema.parametrize()
@@ -134,7 +144,7 @@ def test_api_as_federation_admin(case, world, app):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_api_as_plain_user(case, world, app):
-    call(case, world["plain"], app)
+    call(case, world, "plain", app)
 
 
 @schema.include(path_regex="^/api/v1/admin/").parametrize()
@@ -142,7 +152,7 @@ def test_api_as_plain_user(case, world, app):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_admin_api_as_operator(case, world, app):
-    call(case, world["operator"], app)
+    call(case, world, "operator", app)
 
 
 def test_the_document_lists_the_guards_answers(app):

@@ -32,6 +32,18 @@ class Parser(FlaskParser):
 
         abort(422, errors={"json": [_("The body is not valid JSON.")]})
 
+    def parse(self, *args, **kwargs):
+        """Text holding a NUL character is refused like any bad field (PostgreSQL cannot compare it)."""
+        from flask_smorest import abort
+
+        from union_saas.core.web import nul_errors
+
+        data = super().parse(*args, **kwargs)
+        errors = nul_errors(data)
+        if errors:
+            abort(422, errors=errors)
+        return data
+
 
 # What each kind of guard (``access.guards``) may answer before the view runs, documented on every route
 # that carries it, so that the OpenAPI document lists every status a client can get.

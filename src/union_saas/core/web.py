@@ -29,6 +29,44 @@ def reset_request_state():
         g.pop(name, None)
 
 
+def has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def nul_errors(data):
+    """Field -> message for each field of ``data`` (a mapping) holding a NUL character anywhere."""
+    from flask_babel import gettext as _
+
+    if not hasattr(data, "items"):
+        return {"json": [_("Must not contain the NUL character.")]} if has_nul(data) else {}
+    items = data.items(multi=True) if hasattr(data, "getlist") else data.items()
+    return {str(key).replace("\x00", ""): [_("Must not contain the NUL character.")]
+            for key, value in items if has_nul(key) or has_nul(value)}
+
+
+def refuse_nul_characters():
+    """No text the database stores or compares may hold a NUL character (PostgreSQL answers with an
+    error, not a mismatch): a path holding one names nothing (404); page forms and queries holding one
+    are refused (422). The API's declared input is checked by its parser (``core.api.Parser``)."""
+    from flask_babel import gettext as _
+
+    from union_saas.core.errors import NotFound, ValidationFailed
+
+    if "\x00" in request.path:
+        raise NotFound(_("Not found."))
+    if request.path.startswith("/api/"):
+        return
+    errors = {**nul_errors(request.args), **nul_errors(request.form)}
+    if errors:
+        raise ValidationFailed(errors=errors)
+
+
 def commit_on_success(response):
     """Commit once when the request succeeded; otherwise the error handler already rolled back."""
     from union_saas.core import jobs
