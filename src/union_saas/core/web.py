@@ -14,7 +14,7 @@ class IdConverter(IntegerConverter):
     """``<int:id>`` for database ids: at most 2**31 - 1 (an INTEGER column), so a larger number in a URL
     is an unknown record (404), not a database error."""
 
-    def __init__(self, map, *args, max=2**31 - 1, **kwargs):  # noqa: A002 - werkzeug's argument names
+    def __init__(self, map, *args, max=2**31 - 1, **kwargs):
         super().__init__(map, *args, max=max, **kwargs)
 
 
