@@ -12,6 +12,7 @@ status the API really answers but the operation does not list is a failure, not 
 
 Each example runs inside a savepoint rolled back afterwards: every call sees the same seeded world.
 """
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -33,7 +34,8 @@ from union_saas.core.jobs import JobRecord
 from union_saas.extensions import db, limiter
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-MAX_EXAMPLES = 40
+# A deeper run: SCHEMATHESIS_MAX_EXAMPLES=500 make test PYTEST_ARGS=tests/test_openapi_schemathesis.py
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40"))
 SEEDED = {}  # what the path-parameter hook draws from; filled by the ``world`` fixture
 
 
