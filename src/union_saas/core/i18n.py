@@ -6,7 +6,7 @@ LOCALE_COOKIE = "locale"
 
 def select_locale():
     languages = current_app.config["LANGUAGES"]
-    if not has_request_context():  # a job, a CLI command: services still word their errors
+    if not has_request_context():  # CLI commands, jobs
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang") or request.cookies.get(LOCALE_COOKIE)
     if chosen in languages:
