@@ -173,7 +173,9 @@ def test_create_child_refuses_bad_input(body, status, fields, world, api):
 def test_no_child_under_an_archived_union(world, api):
     """No field of the body is at fault: the detail says why."""
     before = snapshot()
-    problem = assert_refused(send(api(world["boss"]), "POST", "/api/v1/tenants/a-s2/children", GOOD_CHILD), 409)
+    client = api(world["boss"])
+    response = client.open("POST", "/api/v1/tenants/a-s2/children", json=GOOD_CHILD, headers={"Accept-Language": "en"})
+    problem = assert_refused(response, 409)
     assert "archived" in problem["detail"]
     assert snapshot() == before
 
