@@ -1,8 +1,8 @@
 """schemathesis over /api/v1/openapi.json: no 5xx, and every answer is one the document promises.
 
 Every operation is called with generated input (valid and invalid), signed in as a federation admin and
-as a plain user (and the operator's /admin operations as the operator), against a seeded world (federation ``fed`` with a few unions, another federation
-``other``). Path parameters, query and body fields that name things (slug, parent, grant_id, job_id, username,
+as a plain user (and the operator's /admin operations as the operator), against a seeded world
+(federation ``fed`` with a few unions, another federation ``other``). Path parameters, query and body fields that name things (slug, parent, grant_id, job_id, username,
 role, permission) are drawn half of the time from what exists (the seeded slugs, a live grant, the
 admin's job, the seeded users, the roles and permissions of policies/), so that the calls reach the
 views' rules and not only the 404 of an unknown slug.
@@ -36,7 +36,7 @@ from union_saas.extensions import db, limiter
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # A deeper run: SCHEMATHESIS_MAX_EXAMPLES=500 make test PYTEST_ARGS=tests/test_openapi_schemathesis.py
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "40"))
-SEEDED = {}  # what the path-parameter hook draws from; filled by the ``world`` fixture
+SEEDED = {}  # what the hooks draw from; filled by the ``world`` fixture
 
 
 @pytest.fixture
