@@ -369,3 +369,15 @@ def test_pages_refuse_nul_characters_too(world, client):
     assert response.status_code == 422
     assert client.get("/t/a%00").status_code == 404
     assert snapshot() == before
+
+
+def test_ids_beyond_an_integer_column_name_nothing(world, api, app):
+    """2**31 and above: 404 like any unknown id, for every method of a path (not 405, not 500)."""
+    from union_saas.core.web import IdConverter
+
+    assert app.url_map.converters["int"] is IdConverter
+    client = api(world["boss"])
+    before = snapshot()
+    for grant_id in (2**31, 10**30):
+        assert_refused(client.delete(f"/api/v1/grants/{grant_id}"), 404)
+    assert snapshot() == before

@@ -65,11 +65,17 @@ def check_routes_declare_access(app):
 
 
 class IdConverter(IntegerConverter):
-    """``<int:id>`` for database ids: at most 2**31 - 1 (an INTEGER column), so a larger number in a URL
-    is an unknown record (404), not a database error."""
+    """``<int:id>`` for database ids. A number beyond an INTEGER column (2**31 - 1, documented as the
+    parameter's maximum) names no record: it becomes 0, which no row has, so the view answers 404 as for
+    any unknown id, instead of a database error (500). (Refusing it in the converter would make werkzeug
+    answer 405 when another method has a route of the same shape.)"""
 
     def __init__(self, map, *args, max=2**31 - 1, **kwargs):
         super().__init__(map, *args, max=max, **kwargs)
+
+    def to_python(self, value):
+        number = int(value)
+        return number if number <= self.max else 0
 
 
 def has_nul(value):
