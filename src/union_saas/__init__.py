@@ -97,10 +97,11 @@ def register_extensions(app):
 
     app.extensions["union_saas.policy"] = load_policy(app.config.get("POLICY_DIR") or REPO / "policies")
 
-    from union_saas.core.web import commit_on_success, reset_request_state
+    from union_saas.core.web import commit_on_success, refuse_nul_characters, reset_request_state
 
     # First of all before-request functions: Flask-Principal sets the identity after it.
     app.before_request_funcs.setdefault(None, []).insert(0, reset_request_state)
+    app.before_request_funcs[None].insert(1, refuse_nul_characters)
     app.after_request(commit_on_success)
 
     @app.context_processor
@@ -139,7 +140,9 @@ def register_blueprints(app):
     import importlib
 
     from union_saas.core import views as core_views
+    from union_saas.core.web import IdConverter
 
+    app.url_map.converters["int"] = IdConverter
     app.register_blueprint(core_views.bp)
     api.register_blueprint(core_views.blp)
     for domain in DOMAINS:

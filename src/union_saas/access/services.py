@@ -38,14 +38,16 @@ def grant_role(session, actor, tenant, user, role_name, *, expires_at=None) -> G
     existing = session.scalar(sa.select(Grant.id).where(Grant.user_id == user.id, Grant.role == role.name,
                                                         Grant.tenant_id == tenant.id, Grant.revoked_at.is_(None)))
     if existing:
-        raise Conflict(_("%(user)s already holds this role here.", user=user.username))
+        message = _("%(user)s already holds this role here.", user=user.username)
+        raise Conflict(message, errors={"username": [message]})
     grant = Grant(user_id=user.id, role=role.name, tenant_id=tenant.id, root_id=tenant.root_id,
                   granted_by_id=actor.id, expires_at=expires_at)
     try:
         with session.begin_nested():
             session.add(grant)
     except IntegrityError:
-        raise Conflict(_("%(user)s already holds this role here.", user=user.username)) from None
+        message = _("%(user)s already holds this role here.", user=user.username)
+        raise Conflict(message, errors={"username": [message]}) from None
     record(session, action="grant.create", actor=actor, tenant=tenant, target=user.username,
            detail={"role": role.name, "grant": grant.id})
     engine.forget()

@@ -32,9 +32,50 @@ class Parser(FlaskParser):
 
         abort(422, errors={"json": [_("The body is not valid JSON.")]})
 
+    def parse(self, *args, **kwargs):
+        """Text holding a NUL character is refused like any bad field (PostgreSQL cannot compare it)."""
+        from flask_smorest import abort
+
+        from union_saas.core.web import nul_errors
+
+        data = super().parse(*args, **kwargs)
+        errors = nul_errors(data)
+        if errors:
+            abort(422, errors=errors)
+        return data
+
+
+# What each kind of guard (``access.guards``) may answer before the view runs, documented on every route
+# that carries it, so that the OpenAPI document lists every status a client can get.
+GUARD_RESPONSES = {
+    "signed_in": {401: "Not signed in"},
+    "operator": {401: "Not signed in", 404: "Not found (the caller is not the platform operator)"},
+    "tenant": {401: "Not signed in", 403: "The caller's role here does not allow this",
+               404: "No such union, or the caller manages nothing there"},
+    "record": {401: "Not signed in", 403: "The caller's role here does not allow this",
+               404: "No such record, or not visible to the caller"},
+}
+
 
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
+
+    def alt_response(self, status_code, response=None, *, schema=None, content_type=None, **kwargs):
+        """Error responses are problem+json unless said otherwise."""
+        if response is None and schema is None and int(status_code) >= 400:
+            schema, content_type = ProblemSchema, content_type or PROBLEM
+        return super().alt_response(status_code, response, schema=schema, content_type=content_type, **kwargs)
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        kind = (getattr(obj, "access", None) or (None,))[0]
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            responses = doc.setdefault("response", {}).setdefault("responses", {})
+            for status, description in GUARD_RESPONSES.get(kind, {}).items():
+                responses.setdefault(status, [{"schema": ProblemSchema(), "description": description,
+                                               "content_type": PROBLEM}])
 
 
 class Api(_Api):

@@ -3,6 +3,7 @@ management and API route declares who may call it."""
 from urllib.parse import urlsplit
 
 from flask import request, url_for
+from werkzeug.routing import IntegerConverter
 
 GUARDED_PREFIXES = ("/manage", "/api/v1", "/admin")
 # Routes that need no declaration: OpenAPI document, static files.
@@ -64,3 +65,55 @@ def check_routes_declare_access(app):
             missing.append(f"{rule.rule} ({rule.endpoint})")
     if missing:
         raise RuntimeError("routes without an access declaration: " + ", ".join(sorted(missing)))
+
+
+class IdConverter(IntegerConverter):
+    """``<int:id>`` for database ids. A number beyond an INTEGER column (2**31 - 1, documented as the
+    parameter's maximum) names no record: it becomes 0, which no row has, so the view answers 404 as for
+    any unknown id, instead of a database error (500). (Refusing it in the converter would make werkzeug
+    answer 405 when another method has a route of the same shape.)"""
+
+    def __init__(self, map, *args, max=2**31 - 1, **kwargs):
+        super().__init__(map, *args, max=max, **kwargs)
+
+    def to_python(self, value):
+        number = int(value)
+        return number if number <= self.max else 0
+
+
+def has_nul(value):
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
+def nul_errors(data):
+    """Field -> message for each field of ``data`` (a mapping) holding a NUL character anywhere."""
+    from flask_babel import gettext as _
+
+    if not hasattr(data, "items"):
+        return {"json": [_("Must not contain the NUL character.")]} if has_nul(data) else {}
+    items = data.items(multi=True) if hasattr(data, "getlist") else data.items()
+    return {str(key).replace("\x00", ""): [_("Must not contain the NUL character.")]
+            for key, value in items if has_nul(key) or has_nul(value)}
+
+
+def refuse_nul_characters():
+    """No text the database stores or compares may hold a NUL character (PostgreSQL answers with an
+    error, not a mismatch): a path holding one names nothing (404); page forms and queries holding one
+    are refused (422). The API's declared input is checked by its parser (``core.api.Parser``)."""
+    from flask_babel import gettext as _
+
+    from union_saas.core.errors import NotFound, ValidationFailed
+
+    if "\x00" in request.path:
+        raise NotFound(_("Not found."))
+    if request.path.startswith("/api/"):
+        return
+    errors = {**nul_errors(request.args), **nul_errors(request.form)}
+    if errors:
+        raise ValidationFailed(errors=errors)

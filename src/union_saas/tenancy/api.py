@@ -30,6 +30,7 @@ def get_tenant(slug):
 @blp.route("/tenants/<slug>/children", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(schemas.TenantSchema))
+@blp.alt_response(404, description="No such tenant, or not visible to the caller")
 @signed_in
 def list_children(args, slug):
     from union_saas.access import engine
@@ -101,7 +102,10 @@ def import_children(files, tenant):
 @blp.alt_response(409, description="Slug taken")
 @operator_only
 def create_federation(data):
-    admin = get_by_username(db.session, data.pop("admin_username"))
+    try:
+        admin = get_by_username(db.session, data.pop("admin_username"))
+    except NotFound as error:  # the body names it admin_username
+        raise NotFound(error.detail, errors={"admin_username": error.errors["username"]}) from None
     tenant = services.create_federation(db.session, current_user, **data)
     from union_saas.access.services import appoint_first_admin
 

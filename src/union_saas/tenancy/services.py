@@ -114,13 +114,16 @@ def update(session, actor, tenant, data) -> Tenant:
     if status and status != tenant.status:
         if status == "archived":
             if tenant.is_root:
-                raise Conflict(_("A federation cannot be archived here; ask the platform operator."))
+                message = _("A federation cannot be archived here; ask the platform operator.")
+                raise Conflict(message, errors={"status": [message]})
             live = session.scalar(sa.select(sa.func.count()).where(Tenant.parent_id == tenant.id,
                                                                    Tenant.status == "active"))
             if live:
-                raise Conflict(_("Archive or move its %(n)d active sub-unions first.", n=live))
+                message = _("Archive or move its %(n)d active sub-unions first.", n=live)
+                raise Conflict(message, errors={"status": [message]})
         elif tenant.parent_id and session.get(Tenant, tenant.parent_id).status != "active":
-            raise Conflict(_("Restore the parent union first."))
+            message = _("Restore the parent union first.")
+            raise Conflict(message, errors={"status": [message]})
         changes["status"] = [tenant.status, status]
         tenant.status = status
     if changes:
@@ -146,7 +149,8 @@ def move(session, actor, tenant, new_parent) -> Tenant:
     if new_parent.id == tenant.parent_id:
         return tenant
     if new_parent.status != "active":
-        raise Conflict(_("An archived union cannot take new sub-unions."))
+        message = _("An archived union cannot take new sub-unions.")
+        raise Conflict(message, errors={"parent": [message]})
     old_path, old_parent_id = tenant.path, tenant.parent_id
     new_path = new_parent.path + segment(tenant.id) + "/"
     delta = new_parent.depth + 1 - tenant.depth
