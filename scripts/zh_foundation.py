@@ -116,7 +116,7 @@ ZH = {
  'Address of the new parent union': '新上级工会的地址', 'The whole subtree moves with it, inside the same federation.': '其全部下级随之移动，仅限同一总工会内。',
  'Move': '移动', 'Archive this union': '归档此工会', 'Restore this union': '恢复此工会', 'Management': '管理',
  'Public page': '公开主页', '%(n)d sub-unions in all.': '共 %(n)d 个下级工会。', 'No sub-unions.': '没有下级工会。',
- 'Contact': '联系方式', 'Created': '新建', 'Updated': '更新', 'Rows read': '读取行数',
+ 'Contact': '联系方式', 'Must not contain the NUL character.': '不能包含 NUL 字符。', 'Created': '新建', 'Updated': '更新', 'Rows read': '读取行数',
  'Take the role %(role)s away from %(user)s?': '确定收回%(user)s的“%(role)s”角色吗？',
  'Archive %(name)s? Only its managers will see it until it is restored.': '确定归档“%(name)s”吗？恢复之前，只有它的管理员能看到它。',
  'Ask the union above this one.': '请联系上级工会。',

@@ -132,6 +132,7 @@ def upload_cover(files, activity_id):
 @blp.route("/activities", methods=["GET"])
 @blp.arguments(schemas.ListArgs, location="query")
 @blp.response(200, page_schema(schemas.ActivitySchema))
+@blp.alt_response(404, description="No such union (the tenant filter)")
 @signed_in
 def list_activities(args):
     """The activities visible to the caller, soonest first (upcoming only unless upcoming=0)."""

@@ -66,14 +66,21 @@ class Blueprint(_Blueprint):
             schema, content_type = ProblemSchema, content_type or PROBLEM
         return super().alt_response(status_code, response, schema=schema, content_type=content_type, **kwargs)
 
+    def add_url_rule(self, rule, *args, **kwargs):
+        self._rule = rule  # read by _store_endpoint_docs, which flask-smorest calls from here
+        return super().add_url_rule(rule, *args, **kwargs)
+
     def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         kind = (getattr(obj, "access", None) or (None,))[0]
+        guard = dict(GUARD_RESPONSES.get(kind, {}))
+        if "<" in getattr(self, "_rule", ""):  # a record named in the path may not exist, or not for the caller
+            guard.setdefault(404, "No such record, or not visible to the caller")
         for method, doc in self._docs[endpoint].items():
             if method == "parameters":
                 continue
             responses = doc.setdefault("response", {}).setdefault("responses", {})
-            for status, description in GUARD_RESPONSES.get(kind, {}).items():
+            for status, description in guard.items():
                 responses.setdefault(status, [{"schema": ProblemSchema(), "description": description,
                                                "content_type": PROBLEM}])
 

@@ -62,13 +62,22 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def _plain(messages):
+    """Messages as JSON can hold them: keys as strings (marshmallow keys list items by index)."""
+    if isinstance(messages, dict):
+        return {str(key): _plain(value) for key, value in messages.items()}
+    if isinstance(messages, (list, tuple)):
+        return [_plain(value) for value in messages]
+    return str(messages) if not isinstance(messages, (int, float, bool, type(None))) else messages
+
+
 def problem(status, detail=None, errors=None, headers=None):
     """An RFC 9457 problem details response."""
     body = {"type": "about:blank", "title": titles().get(status, str(status)), "status": status}
     if detail:
         body["detail"] = str(detail)
     if errors:
-        body["errors"] = errors
+        body["errors"] = _plain(errors)
     response = jsonify(body)
     response.status_code = status
     response.mimetype = "application/problem+json"

@@ -132,7 +132,8 @@ class TaskCreateSchema(ma.Schema):
 
     @ma.validates("fields")
     def unique_names(self, value, **kwargs):
-        names = [f["name"].strip() for f in value]
+        # Runs even when a nested field failed its own checks (reported there): skip what has no name.
+        names = [f["name"].strip() for f in value if isinstance(f, dict) and isinstance(f.get("name"), str)]
         if len(set(names)) != len(names) or any(not n for n in names):
             raise ma.ValidationError(_l("Each field needs its own name."))
 
