@@ -3,7 +3,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask
 
 import config as settings
 
@@ -38,7 +38,7 @@ def configure(app, env, overrides):
         os.makedirs(app.instance_path, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "union_saas.db")
     url = app.config["DATABASE_URL"]
-    if url.startswith("postgres://") or url.startswith("postgresql://"):
+    if url.startswith(("postgres://", "postgresql://")):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     if url.startswith("sqlite"):
@@ -57,11 +57,20 @@ def configure(app, env, overrides):
 
 
 def register_extensions(app):
-    from flask_principal import Identity, AnonymousIdentity, identity_loaded
+    from flask_principal import AnonymousIdentity, Identity, identity_loaded
 
     from union_saas.access.policy import load_policy
     from union_saas.core.i18n import select_locale
-    from union_saas.extensions import api, babel, csrf, db, limiter, login_manager, migrate, principal
+    from union_saas.extensions import (
+        api,
+        babel,
+        csrf,
+        db,
+        limiter,
+        login_manager,
+        migrate,
+        principal,
+    )
 
     db.init_app(app)
     _sqlite_pragmas(app, db)
@@ -97,7 +106,11 @@ def register_extensions(app):
 
     app.extensions["union_saas.policy"] = load_policy(app.config.get("POLICY_DIR") or REPO / "policies")
 
-    from union_saas.core.web import commit_on_success, refuse_nul_characters, reset_request_state
+    from union_saas.core.web import (
+        commit_on_success,
+        refuse_nul_characters,
+        reset_request_state,
+    )
 
     # First of all before-request functions: Flask-Principal sets the identity after it.
     app.before_request_funcs.setdefault(None, []).insert(0, reset_request_state)
@@ -136,11 +149,11 @@ def _sqlite_pragmas(app, db):
 
 
 def register_blueprints(app):
-    from union_saas.extensions import api, csrf
     import importlib
 
     from union_saas.core import views as core_views
     from union_saas.core.web import IdConverter
+    from union_saas.extensions import api, csrf
 
     app.url_map.converters["int"] = IdConverter
     app.register_blueprint(core_views.bp)

@@ -26,8 +26,8 @@ def ensure_demo(session, app):
     if session.scalar(sa.select(sa.func.count()).select_from(Tenant)):
         return ["The database already has tenants: demo data left alone."]
     tenancy.import_tree(session, None, yaml.safe_load(DEMO_FILE.read_text(encoding="utf-8")))
-    lines = ["Demo district loaded from tenants/demo-district.yaml. Demo accounts (password "
-             f"{DEMO_PASSWORD}):"]
+    lines = [("Demo district loaded from tenants/demo-district.yaml. Demo accounts (password "
+             f"{DEMO_PASSWORD}):")]
     for index, (username, name, role, slug) in enumerate(DEMO_ACCOUNTS):
         user = session.scalar(sa.select(User).where(User.username == username))
         if user is None:

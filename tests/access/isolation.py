@@ -1,6 +1,5 @@
-from union_saas.access.models import Grant
-
 from tests.isolation.world import Case, everyone, managed
+from union_saas.access.models import Grant
 
 
 def a_grant(world, session):

@@ -49,7 +49,7 @@ def test_nobody_grants_beyond_what_they_hold_and_the_refusal_is_audited(district
 
 
 def test_a_role_with_permissions_the_granter_lacks_is_refused(district, api, grant, make_user, db_session):
-    t, users = district
+    t, _users = district
     # a union admin at the federation holds grant.manage there, but not every permission (member.view_sensitive)
     lead = make_user("lead")
     grant(lead, "union_admin", t["fed"])
@@ -87,7 +87,7 @@ def test_granting_twice_is_a_conflict(district, api):
 
 
 def test_revoking_takes_the_rights_away_and_grants_outlive_their_granter(district, api, db_session):
-    t, users = district
+    _t, users = district
     boss = api(users["boss"])
     made = api(users["streetadmin"]).post("/api/v1/tenants/community/grants",
                                           json={"username": "newbie", "role": "union_admin"}).get_json()
@@ -117,7 +117,7 @@ def test_a_street_admin_cannot_revoke_the_district_admin(district, api, db_sessi
 
 
 def test_explain_names_the_grant_that_allows(district, api):
-    t, users = district
+    _t, users = district
     client = api(users["boss"])
     body = client.get("/api/v1/tenants/community/access/explain?username=streetadmin&permission=member.review").get_json()
     assert body["allowed"] is True
@@ -129,7 +129,7 @@ def test_explain_names_the_grant_that_allows(district, api):
 
 
 def test_the_grants_page_grants_and_explains(district, login, db_session):
-    t, users = district
+    _t, users = district
     page = login(users["streetadmin"])
     response = page.post("/manage/street/grants", data={"username": "newbie", "role": "activity_organizer"})
     assert response.status_code == 302

@@ -1,10 +1,9 @@
 """Registering, signing in and out, tokens, throttling, safe redirects."""
 import pytest
 
+from tests.conftest import PASSWORD
 from union_saas.accounts.models import User
 from union_saas.core.web import safe_next
-
-from tests.conftest import PASSWORD
 
 
 def test_register_then_sign_in_with_a_token(client, db_session):

@@ -1,6 +1,5 @@
-from union_saas.core.jobs import JobRecord
-
 from tests.isolation.world import Case, everyone
+from union_saas.core.jobs import JobRecord
 
 
 def own_admins_job(world, session):

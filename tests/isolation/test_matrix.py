@@ -4,7 +4,6 @@ Domains add their cases in ``tests/<domain>/isolation.py`` as ``CASES``; an endp
 /manage or /admin with no case fails ``test_every_guarded_endpoint_is_in_the_matrix``.
 """
 import importlib
-import pkgutil
 from pathlib import Path
 
 import pytest

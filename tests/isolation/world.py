@@ -5,8 +5,8 @@ has a community ``a-s1-c1`` (its child). Federation B (``b``) has ``b-s1``.
 
 Callers, by where their grant sits relative to ``a-s1``:
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 CALLERS = {
     "anonymous": None,

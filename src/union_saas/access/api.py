@@ -8,7 +8,7 @@ from union_saas.access.guards import record_view, require, signed_in, tenant_vie
 from union_saas.accounts.services import get_by_username
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import ValidationFailed
-from union_saas.core.pagination import PageArgs, paginate, page_schema
+from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.extensions import db
 
 blp = Blueprint("access_api", __name__, url_prefix="/api/v1", description="Delegated management rights")
@@ -47,7 +47,6 @@ def delete_grant(grant_id):
     grant = services.get_grant(db.session, grant_id)
     require("grant.manage", grant.tenant)
     services.revoke(db.session, current_user, grant)
-    return None
 
 
 @blp.route("/roles", methods=["GET"])

@@ -142,7 +142,7 @@ def permissions_at(user, tenant) -> frozenset:
     return subject(user).permissions_at(tenant.path)
 
 
-def filter(stmt, user, permission: str, path_column=Tenant.path):  # noqa: A001 - the engine's SQL twin of can()
+def filter(stmt, user, permission: str, path_column=Tenant.path):
     """Restrict ``stmt`` to rows whose tenant path lies where ``user`` holds ``permission``."""
     check_permission_name(permission)
     scopes = subject(user).scopes(permission)

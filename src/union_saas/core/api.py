@@ -1,11 +1,11 @@
 """flask-smorest wired to our conventions: problem+json errors, 422 on bad JSON, page schemas."""
+import http
+
 import marshmallow as ma
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
 from flask_smorest.spec import prepare_response
 from webargs.flaskparser import FlaskParser
-
-import http
 
 PROBLEM = "application/problem+json"
 

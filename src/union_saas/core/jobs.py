@@ -128,7 +128,7 @@ def _execute(job_id):
     session.commit()
     try:
         result = _function(record.kind)(record, *record.args)
-    except Exception as error:  # noqa: BLE001 - a job's failure is recorded, not raised at the worker
+    except Exception as error:
         session.rollback()
         record = session.get(JobRecord, job_id)
         record.status = "failed"

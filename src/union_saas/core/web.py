@@ -26,10 +26,11 @@ def reset_request_state():
 
 def commit_on_success(response):
     """Commit once when the request succeeded; otherwise the error handler already rolled back."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     from union_saas.core import jobs
     from union_saas.core.errors import problem
     from union_saas.extensions import db
-    from sqlalchemy.exc import IntegrityError, OperationalError
 
     if response.status_code >= 400:
         db.session.rollback()

@@ -2,12 +2,17 @@
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access.guards import operator_only, require_visible, signed_in, tenant_view
+from union_saas.access.guards import (
+    operator_only,
+    require_visible,
+    signed_in,
+    tenant_view,
+)
 from union_saas.accounts.services import get_by_username
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import NotFound, ValidationFailed
-from union_saas.core.pagination import PageArgs, paginate, page_schema
+from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.extensions import db
 from union_saas.tenancy import schemas, services, tasks
 

@@ -4,8 +4,8 @@ A domain registers ``section(order, template)`` with a function ``(tenant, user)
 the home page renders each section's template with its context, in order. None hides the section.
 Each section must do a bounded number of queries (the home page's query count is tested).
 """
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,26 @@
 """Pages of the tenant tree: the site home, a tenant's public home, the tree in /manage, /admin."""
 import marshmallow as ma
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from union_saas.access import engine
-from union_saas.access.guards import operator_only, public, require_visible, signed_in, tenant_view
+from union_saas.access.guards import (
+    operator_only,
+    public,
+    require_visible,
+    signed_in,
+    tenant_view,
+)
 from union_saas.core import jobs
 from union_saas.core.errors import DomainError, ValidationFailed
 from union_saas.extensions import db

@@ -5,11 +5,10 @@ Revises: office_0001
 Create Date: 2026-11-26 04:50:44.721588
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'activities_0001'

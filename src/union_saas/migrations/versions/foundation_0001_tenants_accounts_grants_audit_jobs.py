@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-26 04:39:34.359099
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'foundation_0001'

@@ -5,11 +5,10 @@ Revises: foundation_0001
 Create Date: 2026-11-26 04:43:04.811269
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'members_0001'

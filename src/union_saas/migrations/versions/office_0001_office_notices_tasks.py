@@ -5,11 +5,10 @@ Revises: members_0001
 Create Date: 2026-11-26 05:15:33.798591
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'office_0001'
