@@ -138,27 +138,26 @@ def test_message_goes_to_everyone_confirmed_in_the_app(running, api, db_session)
     assert api(waiting).get("/api/v1/me/notifications").json["items"] == []
 
 
-def test_export_is_a_job_that_writes_an_xlsx(app, running, api, login, tmp_path):
+def test_export_is_a_job_that_writes_an_xlsx(app, running, api, login):
     from openpyxl import load_workbook
 
     activity, organiser, people = running
     names, activity_id = {u.username for u in people}, activity.id
     org, pages = api(organiser), login(organiser)  # made now: a job run here ends the test's session
-    app.config["EXPORT_DIR"] = str(tmp_path)
-    try:
-        job = org.post(f"/api/v1/activities/{activity_id}/export")
-        assert job.status_code == 202
-        if org.get(f"/api/v1/jobs/{job.json['job']}").json["status"] == "queued":
-            jobs.execute(job.json["job"])  # with Redis the job waits for a worker: be the worker
-        status = org.get(f"/api/v1/jobs/{job.json['job']}").json
-        assert status["status"] == "finished" and status["result"]["rows"] == 3
-        download = pages.get(f"/manage/activities/{activity_id}/export/{job.json['job']}")
-        assert download.status_code == 200
-        sheet = load_workbook(io.BytesIO(download.data)).active
-        rows = list(sheet.iter_rows(values_only=True))
-        assert len(rows) == 4 and {r[1] for r in rows[1:]} == names
-    finally:
-        app.config.pop("EXPORT_DIR")
+    job = org.post(f"/api/v1/activities/{activity_id}/export")
+    assert job.status_code == 202
+    if org.get(f"/api/v1/jobs/{job.json['job']}").json["status"] == "queued":
+        jobs.execute(job.json["job"])  # with Redis the job waits for a worker: be the worker
+    status = org.get(f"/api/v1/jobs/{job.json['job']}").json
+    assert status["status"] == "finished" and status["result"]["rows"] == 3
+    assert status["file"]["filename"] == f"activity-{activity_id}-signups.xlsx"
+    page = pages.get(f"/jobs/{job.json['job']}").get_data(as_text=True)
+    assert f'href="/jobs/{job.json["job"]}/file"' in page
+    download = pages.get(f"/jobs/{job.json['job']}/file")
+    assert download.status_code == 200 and org.get(status["file"]["url"]).data == download.data
+    sheet = load_workbook(io.BytesIO(download.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 4 and {r[1] for r in rows[1:]} == names
 
 
 def test_organiser_pages(running, login):

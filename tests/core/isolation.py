@@ -1,5 +1,5 @@
 from tests.isolation.world import Case, everyone
-from union_saas.core.jobs import JobRecord
+from union_saas.core.jobs import XLSX, JobRecord
 
 
 def own_admins_job(world, session):
@@ -10,7 +10,18 @@ def own_admins_job(world, session):
     return {"job": record.id}
 
 
+def own_admins_job_with_file(world, session):
+    extra = own_admins_job(world, session)
+    record = session.get(JobRecord, extra["job"])
+    record.attach_file(session, "export.xlsx", XLSX, b"PK\x03\x04 not really a workbook")
+    return extra
+
+
 CASES = [
     Case("jobs_api.job_status", "GET", "/api/v1/jobs/{job}", {**everyone(404), "own_admin": 200},
          setup=own_admins_job),
+    Case("jobs_api.job_file", "GET", "/api/v1/jobs/{job}/file", {**everyone(404), "own_admin": 200},
+         setup=own_admins_job_with_file),
+    Case("core.job_file_page", "GET", "/jobs/{job}/file", {**everyone(404), "own_admin": 200}, page=True,
+         setup=own_admins_job_with_file),
 ]

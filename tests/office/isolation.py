@@ -1,6 +1,5 @@
 from tests.isolation.world import Case, everyone, managed
 from tests.office import helpers
-from union_saas.core.jobs import JobRecord
 from union_saas.office.models import Attachment
 
 
@@ -80,21 +79,6 @@ def own_task(world, session):
     return {"task": task.id}
 
 
-def own_admins_export(world, session):
-    from flask import current_app
-
-    from union_saas.office import services
-    from union_saas.office.tasks import export_reports
-
-    task = helpers.assign(session, world.tenants["a-s1"], "children")
-    record = JobRecord(kind=export_reports.job_name, queue="default", owner_id=world.users["own_admin"].id,
-                       tenant_id=world.tenants["a-s1"].id, status="finished", progress=100, args=[task.id])
-    session.add(record)
-    session.flush()
-    services.write_export(session, task, services.export_path(current_app, record.id))
-    return {"job": record.id}
-
-
 NOTICE = {"title": "Safety check", "body": "Please check the fire exits.", "to": "children"}
 TASK = {"title": "May Day report", "due_at": "2099-05-01T18:00:00+08:00", "to": "children",
         "fields": [{"name": "Participants", "kind": "number", "required": True}]}
@@ -106,7 +90,6 @@ REMIND = {**managed(200, officer=403)}
 # Reports count only when made by the union's own office: an ancestor's admin may look, not report.
 REPORT = {**managed(200), "parent_admin": 403}
 DECIDE = {**managed(200), "own_admin": 403, "own_officer": 403}
-EXPORT_FILE = {**everyone(404), "own_admin": 200}
 
 CASES = [
     # notices
@@ -150,7 +133,6 @@ CASES = [
          "own_officer": 201}, setup=file_assignment, body={"field": "Photos"}, files=helpers.png),
     Case("office_api.download", "GET", "/api/v1/attachments/{attachment}", managed(200), setup=an_attachment),
     Case("office_api.export", "POST", "/api/v1/tasks/{task}/export", managed(202, officer=403), setup=own_task),
-    Case("office_api.download_export", "GET", "/api/v1/exports/{job}", EXPORT_FILE, setup=own_admins_export),
     # pages
     Case("office.inbox", "GET", "/manage/{own}/office", managed(200), page=True),
     Case("office.notice_file", "GET", "/office/notice-files/{file}", {**managed(200), "child_admin": 200}, page=True,
@@ -175,8 +157,6 @@ CASES = [
          setup=open_assignment),
     Case("office.export", "POST", "/manage/{own}/office/tasks/{task}/export", managed(302, officer=403), page=True,
          setup=own_task),
-    Case("office.download_export", "GET", "/manage/{own}/office/exports/{job}",
-         {**managed(404, officer=403), "own_admin": 200}, page=True, setup=own_admins_export),
     Case("office.assignments", "GET", "/manage/{own}/office/assignments", managed(200), page=True),
     Case("office.assignment", "GET", "/manage/{own}/office/assignments/{assignment}", managed(200), page=True,
          setup=open_assignment),

@@ -289,14 +289,14 @@ def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, upload_dir
     job = response.get_json()["job"]
     record = run_job(job)
     assert record.status == "finished" and record.result["rows"] == 5
-    download = api(people["a"]).get(f"/api/v1/exports/{job}")
+    download = api(people["a"]).get(f"/api/v1/jobs/{job}/file")
     assert download.status_code == 200
     sheet = load_workbook(io.BytesIO(download.data)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 6
     c1 = next(r for r in rows if r[1] == "c1")
     assert c1[6] == 3 and c1[8] == "Choir" and c1[9] == "choir.jpg"
-    assert api(people["s1"]).get(f"/api/v1/exports/{job}").status_code == 404
+    assert api(people["s1"]).get(f"/api/v1/jobs/{job}/file").status_code == 404
     assert api(people["s1"]).post(f"/api/v1/tasks/{task.id}/export").status_code == 404
 
 

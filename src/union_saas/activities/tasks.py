@@ -1,5 +1,5 @@
 """Jobs of the activities domain: the .xlsx export of sign-ups, and the day-before reminders."""
-import os
+import io
 
 from flask import current_app
 from flask_babel import force_locale
@@ -11,24 +11,16 @@ from union_saas.activities import services
 from union_saas.activities.models import Activity
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Forbidden, NotFound
-from union_saas.core.jobs import job
+from union_saas.core.jobs import XLSX, job
 from union_saas.extensions import db
 from union_saas.tenancy.models import Tenant
 
 BATCH = 1000
 
 
-def export_dir():
-    return current_app.config.get("EXPORT_DIR") or os.path.join(current_app.instance_path, "exports")
-
-
-def export_path(job_id):
-    return os.path.join(export_dir(), f"{job_id}.xlsx")
-
-
 @job("default")
 def export_signups(record, activity_id):
-    """Write the sign-up list of an activity to an .xlsx file; the job's owner downloads it."""
+    """Write the sign-up list of an activity to an .xlsx file, attached to the job for its owner."""
     session = db.session
     activity = session.get(Activity, activity_id)
     if activity is None:
@@ -60,9 +52,10 @@ def _write_export(session, record, activity):
         done += 1
         if done % BATCH == 0:
             record.set_progress(session, done, total)
-    os.makedirs(export_dir(), exist_ok=True)
-    book.save(export_path(record.id))
-    return {"rows": done, "file": f"{activity.id}-signups.xlsx"}
+    out = io.BytesIO()
+    book.save(out)
+    record.attach_file(session, f"activity-{activity.id}-signups.xlsx", XLSX, out.getvalue())
+    return {"rows": done}
 
 
 @job("fanout")

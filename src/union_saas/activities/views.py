@@ -387,23 +387,7 @@ def export(activity_id):
     activity = services.get_managed(db.session, current_user, activity_id)
     record = jobs.submit(db.session, tasks.export_signups, activity.id, owner=current_user, tenant=activity.tenant)
     return redirect(url_for("core.job_page", job_id=record.id,
-                            back=url_for("activities.download", activity_id=activity.id, job_id=record.id)))
-
-
-@bp.route("/manage/activities/<int:activity_id>/export/<job_id>")
-@record_view("activity.manage")
-def download(activity_id, job_id):
-    """The .xlsx an export job wrote, for the person who started it."""
-    activity = services.get_managed(db.session, current_user, activity_id)
-    record = db.session.get(jobs.JobRecord, job_id)
-    if record is None or record.owner_id != current_user.id or record.args[:1] != [activity.id] \
-            or record.kind != tasks.export_signups.job_name:
-        raise NotFound(_("No such export."))
-    if record.status != "finished" or not os.path.isfile(tasks.export_path(record.id)):
-        return redirect(url_for("core.job_page", job_id=record.id, back=request.path))
-    return send_file(tasks.export_path(record.id), as_attachment=True,
-                     download_name=f"activity-{activity.id}-signups.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                            back=url_for("activities.manage_detail", activity_id=activity.id)))
 
 
 @bp.route("/manage/activities/<int:activity_id>/checkin")

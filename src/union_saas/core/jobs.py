@@ -4,6 +4,10 @@ A job is a plain function decorated with ``@job("queue")`` that takes a ``JobRec
 only; it reloads what it needs and asks ``access`` again, since permissions may have changed since it
 was queued. ``submit`` records the job in the caller's transaction; it is handed to RQ once that
 transaction commits (or run inline when configured, or when no Redis answers in development).
+
+A job that produces a file for the person who started it (an export, a report) attaches it with
+``record.attach_file(session, filename, mimetype, data)``: the bytes are kept in ``job_file``, in the
+database, so that whichever machine runs the worker, the web serves the file (``/jobs/<id>/file``).
 """
 import importlib
 import logging
@@ -53,6 +57,34 @@ class JobRecord(Base):
         if percent != self.progress:
             self.progress = percent
             session.commit()
+
+    def attach_file(self, session, filename, mimetype, data: bytes) -> "JobFile":
+        """Keep ``data`` as this job's output file (one per job: attaching again replaces it); flushes.
+
+        It is committed with the job's end, and only its owner downloads it, once the job has finished.
+        """
+        session.execute(sa.delete(JobFile).where(JobFile.job_id == self.id))
+        row = JobFile(job_id=self.id, filename=filename, mimetype=mimetype, size=len(data), content=data)
+        session.add(row)
+        session.flush()
+        return row
+
+
+class JobFile(Base):
+    """The file a job produced, for its owner to download."""
+
+    __tablename__ = "job_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(sa.ForeignKey("job_record.id", ondelete="CASCADE"), unique=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    mimetype: Mapped[str] = mapped_column(sa.String(255))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 _registry = {}

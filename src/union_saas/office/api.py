@@ -253,14 +253,6 @@ def export(task_id):
     return {"job": job.id}
 
 
-@blp.route("/exports/<job_id>", methods=["GET"])
-@blp.response(200, description="The .xlsx file")
-@blp.alt_response(404, description="No such export, or started by someone else")
-@record_view("task.assign")
-def download_export(job_id):
-    return lookups.send_export(job_id)
-
-
 @blp.route("/notices/<int:notice_id>/attachments", methods=["POST"])
 @blp.arguments(schemas.AttachmentFileSchema, location="files")
 @blp.response(201, schemas.NoticeFileSchema)

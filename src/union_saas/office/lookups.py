@@ -76,30 +76,12 @@ def own_task(task_id):
     return task, tenant
 
 
-def send_export(job_id, tenant=None):
-    """The finished export file of a job the caller started (and may still assign tasks where it was made)."""
-    from flask import current_app, send_file
-
-    from union_saas.core.jobs import JobRecord
-    from union_saas.office.tasks import export_reports
-
-    record = db.session.get(JobRecord, job_id)
-    if (record is None or record.owner_id != current_user.id or record.kind != export_reports.job_name
-            or record.status != "finished" or (tenant is not None and record.tenant_id != tenant.id)):
-        raise NotFound(_("No such export."))
-    task, _tenant = own_task(record.args[0])
-    path = services.export_path(current_app, record.id)
-    name = f"task-{task.id}-reports.xlsx"
-    return send_file(path, as_attachment=True, download_name=name,
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-
-
 def recent_exports(task, tenant):
-    """The caller's last finished exports of ``task`` (one query)."""
-    from union_saas.core.jobs import JobRecord
+    """The caller's last finished exports of ``task`` that have their file (one query)."""
+    from union_saas.core.jobs import JobFile, JobRecord
     from union_saas.office.tasks import export_reports
 
-    records = db.session.scalars(sa.select(JobRecord).where(
+    records = db.session.scalars(sa.select(JobRecord).join(JobFile, JobFile.job_id == JobRecord.id).where(
         JobRecord.owner_id == current_user.id, JobRecord.tenant_id == tenant.id,
         JobRecord.kind == export_reports.job_name, JobRecord.status == "finished")
         .order_by(JobRecord.created_at.desc()).limit(20)).all()

@@ -796,22 +796,17 @@ def get_attachment(session, user, attachment_id):
 
 # --- export -----------------------------------------------------------------------------------------
 
-def export_path(app, job_id):
-    folder = os.path.join(upload_dir(app), "exports")
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, f"{job_id}.xlsx")
-
-
-def write_export(session, task, path, progress=None, locale=None) -> int:
-    """All assignments of ``task`` with their reports, to ``path`` (openpyxl, write-only, streamed)."""
+def write_export(session, task, out, progress=None, locale=None) -> int:
+    """All assignments of ``task`` with their reports, to ``out``, a path or a binary file (openpyxl,
+    write-only, streamed)."""
     from flask import current_app
     from flask_babel import force_locale
 
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return _write_export(session, task, path, progress)
+        return _write_export(session, task, out, progress)
 
 
-def _write_export(session, task, path, progress):
+def _write_export(session, task, out, progress):
     from openpyxl import Workbook
 
     total = session.scalar(sa.select(sa.func.count()).where(Assignment.task_id == task.id))
@@ -846,7 +841,7 @@ def _write_export(session, task, path, progress):
         done += 1
         if progress and done % BATCH == 0:
             progress(done, total)
-    book.save(path)
+    book.save(out)
     return done
 
 

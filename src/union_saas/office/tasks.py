@@ -3,12 +3,12 @@
 Each job reloads what it needs and asks again whether its starter may still do this: permissions may
 have changed since it was queued. Re-running a fan-out creates nothing twice (unique keys, insert-if-missing).
 """
-import os
+import io
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core.errors import Forbidden
-from union_saas.core.jobs import job
+from union_saas.core.jobs import XLSX, job
 from union_saas.extensions import db
 from union_saas.office import services
 from union_saas.office.models import Notice
@@ -66,9 +66,8 @@ def cascade_assignment(record, assignment_id, target, target_ids):
 
 @job("default")
 def export_reports(record, task_id):
-    """Write every report of a task to an .xlsx file (one row per assigned union, parents first)."""
-    from flask import current_app
-
+    """Write every report of a task to an .xlsx file (one row per assigned union, parents first), attached
+    to the job for its owner."""
     from union_saas.office.models import Task
 
     session = db.session
@@ -76,10 +75,11 @@ def export_reports(record, task_id):
     if task is None:
         raise Forbidden("the task is gone")
     _tenant, actor = _still_allowed(session, record, "task.assign", task.tenant_id)
-    path = services.export_path(current_app, record.id)
-    rows = services.write_export(session, task, path, locale=actor.locale,
+    out = io.BytesIO()
+    rows = services.write_export(session, task, out, locale=actor.locale,
                                  progress=lambda done, total: record.set_progress(session, done, total))
-    return {"rows": rows, "file": os.path.basename(path)}
+    record.attach_file(session, f"task-{task.id}-reports.xlsx", XLSX, out.getvalue())
+    return {"rows": rows}
 
 
 def send_due_reminders():

@@ -450,12 +450,6 @@ def export(tenant, task_id):
                             back=url_for("office.progress", slug=tenant.slug, task_id=task.id)))
 
 
-@bp.route("/manage/<slug>/office/exports/<job_id>")
-@tenant_view("task.assign")
-def download_export(tenant, job_id):
-    return lookups.send_export(job_id, tenant)
-
-
 @bp.cli.command("send-reminders")
 def send_reminders_command():
     """Remind offices of tasks due tomorrow or today (run daily by cron or rq-scheduler)."""
