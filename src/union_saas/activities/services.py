@@ -14,8 +14,6 @@ of the federations whose tenants they follow; organisers also see what they mana
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
-import markdown
-import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -34,6 +32,7 @@ from union_saas.activities.models import (
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from union_saas.core.markup import render_markdown
 from union_saas.members.services import followed_root_ids, home_of
 from union_saas.tenancy.models import Tenant, path_ids, subtree_clause
 
@@ -49,18 +48,7 @@ AUDIT_LABELS.update({
 EDITABLE = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",
             "capacity", "signup_opens_at", "signup_closes_at", "members_only", "scope")
 
-# Markdown that survives sanitising: text structure and links, no raw HTML, no images, no scripts.
-ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "h3", "h4", "blockquote", "code",
-                "pre", "hr"}
-
 # --- description --------------------------------------------------------------------------------
-
-def render_description(text: str) -> str:
-    """Markdown to HTML, then sanitised by nh3 (an allow-list): what the page may show as is."""
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
-
 
 def check_description(text: str):
     """HTML or script in a description is refused, not silently cut: the organiser should know."""
@@ -117,7 +105,7 @@ def _apply(session, actor, activity, tenant, data):
             changes[field] = [_plain(old), _plain(data[field])]
             setattr(activity, field, data[field])
     if "description" in data:
-        activity.description_html = render_description(activity.description)
+        activity.description_html = render_markdown(activity.description)
     return changes
 
 

@@ -10,8 +10,6 @@ import uuid
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
-import markdown
-import nh3
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
@@ -20,6 +18,7 @@ from union_saas.access import engine
 from union_saas.core.audit import record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from union_saas.core.markup import render_markdown
 from union_saas.office.models import (
     Assignment,
     Attachment,
@@ -34,18 +33,9 @@ from union_saas.tenancy.models import SEGMENT, Tenant, subtree_clause
 
 BATCH = 1000
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
-ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "a", "ul", "ol", "li", "blockquote", "code", "pre",
-                "h1", "h2", "h3", "h4", "hr", "table", "thead", "tbody", "tr", "th", "td"}
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-def render_markdown(text: str) -> str:
-    """Markdown to HTML, then sanitised: no script, no style, no event handler survives."""
-    html = markdown.markdown(text or "", extensions=["tables", "sane_lists"], output_format="html")
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                     url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
-
 
 def holds_here(user, permission, tenant, subject=None) -> bool:
     """``user`` holds ``permission`` by a grant at ``tenant`` itself (not inherited from above)."""
