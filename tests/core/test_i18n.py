@@ -40,3 +40,15 @@ def test_every_string_has_a_chinese_translation(catalog):
     missing = [m.id for m in messages if not m.string or (isinstance(m.string, tuple) and not all(m.string))
                or m.fuzzy]
     assert not missing, f"{len(missing)} untranslated in {catalog.parts[-5]}: {missing[:10]}"
+
+
+def test_a_string_means_one_thing_across_the_domains():
+    """The domains' catalogs are merged into one namespace: one msgid, one translation (scripts/unify_zh.py)."""
+    translations = {}
+    for catalog in CATALOGS:
+        with catalog.open("rb") as f:
+            for m in read_po(f):
+                if m.id and isinstance(m.id, str) and m.string:
+                    translations.setdefault(m.id, set()).add(m.string)
+    clashes = {k: v for k, v in translations.items() if len(v) > 1}
+    assert not clashes, clashes

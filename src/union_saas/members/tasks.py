@@ -46,7 +46,7 @@ def export_members(record, tenant_id, filters, locale=None):
                                    union=union, verified=filters.get("verified"), q=filters.get("q"))
     total = services.count(session, stmt)
     with owner_locale(actor, locale):
-        header = [_("Name"), _("ID number"), _("Phone"), _("Union"), _("Status"), _("Verification"),
+        header = [_("Name"), _("ID number"), _("Mobile number"), _("Union"), _("Status"), _("Verification"),
                   _("Account"), _("Applied"), _("Decided")]
         rows = []
         for chunk in services.chunks(session, stmt, BATCH):
