@@ -8,7 +8,7 @@ from flask import Flask
 import config as settings
 
 REPO = Path(__file__).resolve().parents[2]
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights")
 
 
 def create_app(env=None, **overrides):

@@ -1,0 +1,91 @@
+"""The insights page and its API twin: figures from the rollups, sorting, drill-down, bounded queries."""
+import pytest
+import sqlalchemy as sa
+
+from union_saas.core.jobs import JobRecord
+from union_saas.insights import services
+from union_saas.insights.models import Rollup
+from union_saas.tenancy import services as tenancy
+
+
+@pytest.fixture
+def world(db_session, make_tree, make_user, make_member, grant):
+    t = make_tree("fed/s1/c1", "fed/s2", "other/o1")
+    for slug, n in (("s1", 3), ("c1", 2), ("s2", 1), ("o1", 5)):
+        for _ in range(n):
+            make_member(make_user(), t[slug])
+    admin = make_user("fed-admin")
+    grant(admin, "federation_admin", t["fed"])
+    services.refresh_all(db_session)
+    return t, admin
+
+
+def test_page_shows_headline_and_children_with_links(world, login):
+    t, admin = world
+    html = login(admin).get("/manage/fed/insights").get_data(as_text=True)
+    assert "/manage/s1/insights" in html and "/manage/s2/insights" in html and "/manage/o1/insights" not in html
+    assert ">6<" in html  # 3 + 2 + 1 active members in the federation
+
+
+def test_children_sort_by_any_column(world, api):
+    t, admin = world
+    client = api(admin)
+    rows = client.get("/api/v1/tenants/fed/insights?sort=members_active&dir=desc").get_json()["children"]
+    assert [r["slug"] for r in rows] == ["s1", "s2"] and rows[0]["figures"]["members_active"] == 5
+    rows = client.get("/api/v1/tenants/fed/insights?sort=members_active&dir=asc").get_json()["children"]
+    assert [r["slug"] for r in rows] == ["s2", "s1"]
+    body = client.get("/api/v1/tenants/fed/insights").get_json()
+    assert body["headline"]["members_active"] == 6 and body["headline"]["verification_rate"] == 0
+    assert client.get("/api/v1/tenants/fed/insights?sort=verification_rate").status_code == 200
+
+
+def test_bad_sort_is_refused(world, api, login):
+    t, admin = world
+    response = api(admin).get("/api/v1/tenants/fed/insights?sort=password")
+    assert response.status_code == 422 and response.get_json()["errors"]
+    assert login(admin).get("/manage/fed/insights?sort=password").status_code == 422
+
+
+def test_refresh_button_starts_the_job(db_session, world, make_user, make_member, login, run_jobs):
+    t, admin = world
+    make_member(make_user(), t["c1"])
+    response = login(admin).post("/manage/s1/insights/refresh")
+    assert response.status_code == 302 and "/jobs/" in response.headers["Location"]
+    run_jobs()
+    db_session.expire_all()
+    record = db_session.scalar(sa.select(JobRecord).order_by(JobRecord.created_at.desc()).limit(1))
+    assert record.status == "finished"
+    assert db_session.get(Rollup, t["fed"].id).members_active == 7
+
+
+def test_not_computed_yet_says_so(db_session, make_tree, make_user, grant, login):
+    t = make_tree("new/n1")
+    admin = make_user("new-admin")
+    grant(admin, "federation_admin", t["new"])
+    html = login(admin).get("/manage/new/insights").get_data(as_text=True)
+    assert "/manage/new/insights/refresh" in html and 'class="figures"' not in html
+
+
+def big_tree(count):
+    return {"slug": "big", "name": "Big", "kind": "federation",
+            "children": [{"slug": f"b-{i}", "name": f"B {i:05d}", "kind": "street",
+                          "children": [{"slug": f"b-{i}-{j}", "name": f"C {j}", "kind": "community"}
+                                       for j in range(count // 50 - 1)]} for i in range(50)]}
+
+
+QUERY_COUNTS = {}
+
+
+@pytest.mark.parametrize("size", [100, 5000])
+def test_page_and_api_do_the_same_queries_at_any_size(size, db_session, make_user, grant, login, api, queries_of):
+    tenancy.import_tree(db_session, None, big_tree(size))
+    root = tenancy.get_by_slug(db_session, "big")
+    assert services.refresh(db_session, root) == size + 1
+    admin = make_user("bigadmin")
+    grant(admin, "federation_admin", root)
+    page, client = login(admin), api(admin)
+    counts = queries_of(lambda: page.get("/manage/big/insights"), lambda: page.get("/manage/b-1/insights?sort=followers"),
+                        lambda: client.get("/api/v1/tenants/big/insights"))
+    QUERY_COUNTS[size] = counts
+    if len(QUERY_COUNTS) == 2:
+        assert QUERY_COUNTS[100] == QUERY_COUNTS[5000]
