@@ -89,3 +89,36 @@ def test_page_and_api_do_the_same_queries_at_any_size(size, db_session, make_use
     QUERY_COUNTS[size] = counts
     if len(QUERY_COUNTS) == 2:
         assert QUERY_COUNTS[100] == QUERY_COUNTS[5000]
+
+
+def test_trends_per_month_and_by_category(db_session, world, make_user, api, login):
+    from datetime import timedelta
+
+    from union_saas.activities.models import Activity, SignUp
+    from union_saas.core.db import utcnow
+
+    t, admin = world
+    now = utcnow()
+    for category in ("sports", "sports", "culture"):
+        activity = Activity(tenant_id=t["c1"].id, root_id=t["fed"].id, title="A", category=category,
+                            starts_at=now - timedelta(minutes=5), ends_at=now + timedelta(hours=1))
+        db_session.add(activity)
+        db_session.flush()
+        db_session.add(SignUp(activity_id=activity.id, user_id=make_user().id, root_id=t["fed"].id, status="confirmed"))
+    db_session.add(Activity(tenant_id=t["o1"].id, root_id=t["other"].id, title="B", category="online",
+                            starts_at=now - timedelta(minutes=5), ends_at=now))
+    db_session.flush()
+    trends = api(admin).get("/api/v1/tenants/fed/insights").get_json()["trends"]
+    assert len(trends["months"]) == 12 and trends["months"][-1] == now.strftime("%Y-%m")
+    assert trends["members_joined"][-1] == 6 and sum(trends["members_joined"]) == 6
+    assert trends["participations"][-1] == 3
+    assert trends["categories"] == [{"category": "sports", "activities": 2}, {"category": "culture", "activities": 1}]
+    street = api(admin).get("/api/v1/tenants/s2/insights").get_json()["trends"]
+    assert street["participations"][-1] == 0 and street["categories"] == [] and street["members_joined"][-1] == 1
+    html = login(admin).get("/manage/fed/insights").get_data(as_text=True)
+    assert "chart.umd.js" in html and 'id="insights-trends"' in html
+
+
+def test_chart_library_is_served_with_its_license(client):
+    response = client.get("/insights/static/chart.umd.js")
+    assert response.status_code == 200 and b"Released under the MIT License" in response.data[:300]

@@ -12,6 +12,6 @@ blp = Blueprint("insights_api", __name__, url_prefix="/api/v1", description="Fig
 @blp.response(200, schemas.InsightsSchema)
 @tenant_view("insights.view")
 def insights(args, tenant):
-    """Headline figures of the subtree and one row per child union (from the rollups)."""
+    """Headline figures of the subtree and one row per child union (from the rollups), and the trends."""
     headline, rows = services.overview(db.session, tenant, args["sort"], args["dir"] == "desc")
-    return schemas.document(tenant, headline, rows)
+    return schemas.document(tenant, headline, rows, services.trends(db.session, tenant))

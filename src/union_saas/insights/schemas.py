@@ -30,12 +30,25 @@ class ChildRowSchema(ma.Schema):
     figures = ma.fields.Nested(FiguresSchema, allow_none=True)
 
 
+class CategorySchema(ma.Schema):
+    category = ma.fields.String()
+    activities = ma.fields.Integer()
+
+
+class TrendsSchema(ma.Schema):
+    months = ma.fields.List(ma.fields.String())
+    members_joined = ma.fields.List(ma.fields.Integer())
+    participations = ma.fields.List(ma.fields.Integer())
+    categories = ma.fields.List(ma.fields.Nested(CategorySchema))
+
+
 class InsightsSchema(ma.Schema):
     slug = ma.fields.String()
     name = ma.fields.String()
     computed_at = ma.fields.DateTime(allow_none=True)
     headline = ma.fields.Nested(FiguresSchema, allow_none=True)
     children = ma.fields.List(ma.fields.Nested(ChildRowSchema))
+    trends = ma.fields.Nested(TrendsSchema)
 
 
 def figures(rollup):
@@ -44,11 +57,12 @@ def figures(rollup):
     return {name: getattr(rollup, name) for name in FIGURES} | {"verification_rate": rollup.verification_rate}
 
 
-def document(tenant, headline, rows):
+def document(tenant, headline, rows, trends):
     """The insights of ``tenant`` as the API returns them (and the page shows them)."""
     return {
         "slug": tenant.slug, "name": tenant.name,
         "computed_at": headline.computed_at if headline else None,
         "headline": figures(headline),
         "children": [{"slug": t.slug, "name": t.name, "kind": t.kind, "figures": figures(r)} for t, r in rows],
+        "trends": trends,
     }

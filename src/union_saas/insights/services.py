@@ -5,6 +5,7 @@ federation, then sums the counts up the tree by path (every tenant's path lists 
 replaces the federation's rows in one transaction (delete + bulk insert). Pages read only the rollups.
 """
 from collections import defaultdict
+from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
@@ -13,7 +14,7 @@ from union_saas.core.db import utcnow
 from union_saas.insights.models import FIGURES, Rollup
 from union_saas.members.models import Follow, Membership
 from union_saas.office.models import Assignment, NoticeReceipt
-from union_saas.tenancy.models import Tenant
+from union_saas.tenancy.models import Tenant, subtree_clause
 
 SORTABLE = ("name",) + FIGURES + ("verification_rate",)
 
@@ -114,3 +115,55 @@ def overview(session, tenant, sort="name", descending=False):
     order = column.desc() if descending else column.asc()
     stmt = stmt.order_by(order, Tenant.name, Tenant.id)
     return headline, [(row.Tenant, row.Rollup) for row in session.execute(stmt)]
+
+
+def _month(session, column):
+    """``YYYY-MM`` of a UTC datetime column, on SQLite and on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+def last_months(now, count=12):
+    """The ``count`` months ending with ``now``'s, oldest first, as ``YYYY-MM``."""
+    year, month = now.year, now.month
+    months = []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def trends(session, tenant, *, now=None):
+    """Members joined and participations per month (last 12 months), and published activities by category.
+
+    Three grouped queries over the subtree (one indexed path range on tenant, joined by tenant id).
+    """
+    now = now or utcnow()
+    months = last_months(now)
+    start = datetime(int(months[0][:4]), int(months[0][5:]), 1, tzinfo=timezone.utc)
+    root_id = tenant.root_id or tenant.id
+    in_subtree = sa.select(Tenant.id).where(Tenant.root_id == root_id, subtree_clause(Tenant.path, tenant.path))
+    joined_month = _month(session, Membership.created_at)
+    joined = dict(session.execute(
+        sa.select(joined_month, sa.func.count())
+        .where(Membership.root_id == root_id, Membership.tenant_id.in_(in_subtree),
+               Membership.status.in_(("active", "closed")), Membership.created_at >= start)
+        .group_by(joined_month)).all())
+    part_month = _month(session, Activity.starts_at)
+    participations = dict(session.execute(
+        sa.select(part_month, sa.func.count())
+        .join(SignUp, SignUp.activity_id == Activity.id)
+        .where(Activity.root_id == root_id, Activity.tenant_id.in_(in_subtree), SignUp.status == "confirmed",
+               Activity.starts_at >= start, Activity.starts_at <= now)
+        .group_by(part_month)).all())
+    categories = session.execute(
+        sa.select(Activity.category, sa.func.count())
+        .where(Activity.root_id == root_id, Activity.tenant_id.in_(in_subtree), Activity.status == "published")
+        .group_by(Activity.category).order_by(sa.func.count().desc(), Activity.category)).all()
+    return {
+        "months": months,
+        "members_joined": [joined.get(m, 0) for m in months],
+        "participations": [participations.get(m, 0) for m in months],
+        "categories": [{"category": c, "activities": n} for c, n in categories],
+    }

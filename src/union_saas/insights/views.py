@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from union_saas.access.guards import tenant_view
+from union_saas.activities.models import CATEGORY_LABELS
 from union_saas.core import jobs
 from union_saas.core.errors import ValidationFailed
 from union_saas.extensions import db
@@ -44,8 +45,12 @@ def table_args(args):
 def overview(tenant):
     args = table_args(request.args.to_dict())
     headline, rows = services.overview(db.session, tenant, args["sort"], args["dir"] == "desc")
+    trends = services.trends(db.session, tenant)
+    chart_data = {**trends, "labels": {"members_joined": _("Members joined"), "participations": _("Participations")},
+                  "categories": [{**c, "label": str(CATEGORY_LABELS.get(c["category"], c["category"]))}
+                                 for c in trends["categories"]]}
     return render_template("insights/overview.html", tenant=tenant, headline=headline, rows=rows,
-                           sort=args["sort"], dir=args["dir"], figures=FIGURES, labels=LABELS)
+                           sort=args["sort"], dir=args["dir"], figures=FIGURES, labels=LABELS, chart_data=chart_data)
 
 
 @bp.route("/manage/<slug>/insights/refresh", methods=["POST"])
