@@ -13,6 +13,7 @@
     ]},
     options: options
   });
+  if (!document.getElementById("chart-categories")) return;
   var palette = ["#c62828", "#1565c0", "#2e7d32", "#f9a825", "#6a1b9a", "#00838f", "#5d4037"];
   new Chart(document.getElementById("chart-categories"), {
     type: "doughnut",
