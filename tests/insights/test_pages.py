@@ -21,14 +21,14 @@ def world(db_session, make_tree, make_user, make_member, grant):
 
 
 def test_page_shows_headline_and_children_with_links(world, login):
-    t, admin = world
+    _t, admin = world
     html = login(admin).get("/manage/fed/insights").get_data(as_text=True)
     assert "/manage/s1/insights" in html and "/manage/s2/insights" in html and "/manage/o1/insights" not in html
     assert ">6<" in html  # 3 + 2 + 1 active members in the federation
 
 
 def test_children_sort_by_any_column(world, api):
-    t, admin = world
+    _t, admin = world
     client = api(admin)
     rows = client.get("/api/v1/tenants/fed/insights?sort=members_active&dir=desc").get_json()["children"]
     assert [r["slug"] for r in rows] == ["s1", "s2"] and rows[0]["figures"]["members_active"] == 5
@@ -40,7 +40,7 @@ def test_children_sort_by_any_column(world, api):
 
 
 def test_bad_sort_is_refused(world, api, login):
-    t, admin = world
+    _t, admin = world
     response = api(admin).get("/api/v1/tenants/fed/insights?sort=password")
     assert response.status_code == 422 and response.get_json()["errors"]
     assert login(admin).get("/manage/fed/insights?sort=password").status_code == 422

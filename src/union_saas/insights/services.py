@@ -5,7 +5,7 @@ federation, then sums the counts up the tree by path (every tenant's path lists 
 replaces the federation's rows in one transaction (delete + bulk insert). Pages read only the rollups.
 """
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -141,7 +141,7 @@ def trends(session, tenant, *, now=None):
     """
     now = now or utcnow()
     months = last_months(now)
-    start = datetime(int(months[0][:4]), int(months[0][5:]), 1, tzinfo=timezone.utc)
+    start = datetime(int(months[0][:4]), int(months[0][5:]), 1, tzinfo=UTC)
     root_id = tenant.root_id or tenant.id
     in_subtree = sa.select(Tenant.id).where(Tenant.root_id == root_id, subtree_clause(Tenant.path, tenant.path))
     joined_month = _month(session, Membership.created_at)

@@ -5,11 +5,10 @@ Revises: core_0002
 Create Date: 2026-11-26 06:30:13.802652
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'insights_0001'
