@@ -21,8 +21,7 @@ blp = Blueprint("access_api", __name__, url_prefix="/api/v1", description="Deleg
 def list_grants(args, tenant):
     stmt = services.grants_stmt(tenant, include_subtree=args.get("include") == "subtree")
     page = paginate(db.session, stmt, args["page"], args["per_page"])
-    return {"items": [schemas.grant_doc(g) for g in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return page.doc([schemas.grant_doc(g) for g in page.items])
 
 
 @blp.route("/tenants/<slug>/grants", methods=["POST"])
@@ -77,4 +76,4 @@ def explain(args, tenant):
 @tenant_view("audit.view")
 def audit(args, tenant):
     page = paginate(db.session, services.audit_stmt(tenant), args["page"], args["per_page"])
-    return {"items": [e.doc() for e in page.items], "page": page.page, "per_page": page.per_page, "total": page.total}
+    return page.doc([e.doc() for e in page.items])

@@ -27,6 +27,12 @@ class Page:
     def has_next(self) -> bool:
         return self.page < self.pages
 
+    def doc(self, items=None) -> dict:
+        """The API body ``{items, page, per_page, total}``; ``items`` are this page's rows as documents
+        (default: the rows themselves, for a schema to dump)."""
+        return {"items": self.items if items is None else items, "page": self.page, "per_page": self.per_page,
+                "total": self.total}
+
 
 def paginate(session, stmt, page=1, per_page=50, *, scalars=True) -> Page:
     """Two queries whatever the size: a count and one page of rows."""

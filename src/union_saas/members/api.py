@@ -72,8 +72,7 @@ def list_members(args, tenant):
     stmt = services.directory_stmt(tenant, subtree=args.get("include") == "subtree", status=args.get("status"),
                                    union=union, verified=args.get("verified"), q=args.get("q"))
     page = paginate(db.session, stmt, args["page"], args["per_page"])
-    return {"items": [schemas.member_doc(m) for m in page.items], "page": page.page, "per_page": page.per_page,
-            "total": page.total}
+    return page.doc([schemas.member_doc(m) for m in page.items])
 
 
 @blp.route("/tenants/<slug>/members/counts", methods=["GET"])

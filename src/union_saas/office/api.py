@@ -4,15 +4,11 @@ from flask_login import current_user
 from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
-from union_saas.core.pagination import PageArgs, page_schema, paginate
+from union_saas.core.pagination import Page, PageArgs, page_schema, paginate
 from union_saas.extensions import db
 from union_saas.office import lookups, schemas, services, tasks
 
 blp = Blueprint("office_api", __name__, url_prefix="/api/v1", description="Notices and tasks across levels")
-
-
-def page_doc(page, items):
-    return {"items": items, "page": page.page, "per_page": page.per_page, "total": page.total}
 
 
 # --- notices ----------------------------------------------------------------------------------------
@@ -35,7 +31,7 @@ def send_notice(data, tenant):
 def sent_notices(args, tenant):
     page = paginate(db.session, services.sent_notices_stmt(tenant), args["page"], args["per_page"])
     counts = services.notice_counts(db.session, [n.id for n in page.items])
-    return page_doc(page, [schemas.notice_doc(n, tenant.slug, counts.get(n.id, (0, 0))) for n in page.items])
+    return page.doc([schemas.notice_doc(n, tenant.slug, counts.get(n.id, (0, 0))) for n in page.items])
 
 
 @blp.route("/tenants/<slug>/inbox", methods=["GET"])
@@ -45,7 +41,7 @@ def sent_notices(args, tenant):
 def inbox(args, tenant):
     page = paginate(db.session, services.inbox_stmt(tenant, unread=args["unread"]), args["page"], args["per_page"],
                     scalars=False)
-    return page_doc(page, lookups.inbox_docs(page.items))
+    return page.doc(lookups.inbox_docs(page.items))
 
 
 @blp.route("/tenants/<slug>/inbox/<int:notice_id>/read", methods=["POST"])
@@ -75,7 +71,7 @@ def receipts(args, notice_id):
     page = paginate(db.session, services.receipts_rollup_stmt(notice, prefix), args["page"], args["per_page"],
                     scalars=False)
     rows = services.rollup_rows(db.session, page.items, prefix)
-    return page_doc(page, [{"tenant": r["slug"], "name": r["tenant"].name if r["tenant"] else None,
+    return page.doc([{"tenant": r["slug"], "name": r["tenant"].name if r["tenant"] else None,
                             "addressed": r["row"].addressed, "read": r["row"].read, "acked": r["row"].acked}
                            for r in rows])
 
@@ -96,7 +92,7 @@ def remind(data, notice_id):
 @tenant_view("office.view")
 def notifications(args, tenant):
     page = paginate(db.session, services.notifications_stmt(tenant), args["page"], args["per_page"])
-    return page_doc(page, [schemas.notification_doc(n) for n in page.items])
+    return page.doc([schemas.notification_doc(n) for n in page.items])
 
 
 @blp.route("/me/notices", methods=["GET"])
@@ -108,9 +104,9 @@ def my_notices(args):
 
     home = home_of(db.session, current_user)
     if home is None:
-        return {"items": [], "page": args["page"], "per_page": args["per_page"], "total": 0}
+        return Page([], args["page"], args["per_page"], 0).doc()
     page = paginate(db.session, services.member_notices_stmt(home), args["page"], args["per_page"])
-    return page_doc(page, lookups.member_docs(page.items))
+    return page.doc(lookups.member_docs(page.items))
 
 
 # --- tasks ------------------------------------------------------------------------------------------
@@ -133,7 +129,7 @@ def assign_task(data, tenant):
 def task_list(args, tenant):
     page = paginate(db.session, services.tasks_stmt(tenant), args["page"], args["per_page"])
     counts = services.task_counts(db.session, [t.id for t in page.items])
-    return page_doc(page, [services.task_doc(t, tenant.slug, counts.get(t.id, (0, 0, 0, 0))) for t in page.items])
+    return page.doc([services.task_doc(t, tenant.slug, counts.get(t.id, (0, 0, 0, 0))) for t in page.items])
 
 
 @blp.route("/tenants/<slug>/assignments", methods=["GET"])
@@ -144,7 +140,7 @@ def assignments(args, tenant):
     page = paginate(db.session, services.assignments_stmt(tenant, status=args.get("status")), args["page"],
                     args["per_page"], scalars=False)
     now = services.utcnow()
-    return page_doc(page, [services.assignment_doc(a, t, tenant.slug, now) for a, t in page.items])
+    return page.doc([services.assignment_doc(a, t, tenant.slug, now) for a, t in page.items])
 
 
 @blp.route("/assignments/<int:assignment_id>", methods=["GET"])
@@ -210,7 +206,7 @@ def progress(args, task_id):
     task, _under, prefix = lookups.task_scope(task_id, args["under"])
     page = paginate(db.session, services.progress_stmt(task, prefix), args["page"], args["per_page"], scalars=False)
     rows = services.progress_rows(db.session, task, page.items, prefix)
-    return page_doc(page, [{"tenant": r["slug"], "name": r["tenant"].name if r["tenant"] else None,
+    return page.doc([{"tenant": r["slug"], "name": r["tenant"].name if r["tenant"] else None,
                             "status": r["status"], "assigned": r["row"].assigned,
                             "submitted": r["row"].submitted or 0, "accepted": r["row"].accepted or 0,
                             "overdue": r["row"].overdue or 0, "values": r["values"]} for r in rows])

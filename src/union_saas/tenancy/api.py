@@ -45,8 +45,7 @@ def list_children(args, slug):
     page = paginate(db.session, stmt, args["page"], args["per_page"])
     ancestors = {t.id: t.slug for t in services.ancestors(db.session, tenant)}
     ancestors[tenant.id] = tenant.slug
-    return {"items": [schemas.tenant_doc(t, ancestors) for t in page.items], "page": page.page,
-            "per_page": page.per_page, "total": page.total}
+    return page.doc([schemas.tenant_doc(t, ancestors) for t in page.items])
 
 
 @blp.route("/tenants/<slug>/children", methods=["POST"])
