@@ -67,7 +67,8 @@ def _first_instant(month, zone):
 
 
 def _facts(session, root_id, now):
-    """tenant_id -> {figure: count}, each fact counted at its own tenant (seven grouped queries)."""
+    """tenant_id -> {figure: count}, each fact counted at its own tenant (six grouped queries; sign-ups are
+    counted with the monthly figures, in one pass)."""
     counts = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
 
     def add(rows, figure_of):
@@ -100,13 +101,6 @@ def _facts(session, root_id, now):
         .where(Activity.root_id == root_id).group_by(Activity.tenant_id)),
         lambda r: {"activities_held": r.held, "activities_upcoming": r.upcoming})
     add(session.execute(sa.select(
-        Activity.tenant_id,
-        sa.func.sum(sa.case((SignUp.status == "confirmed", 1), else_=0)).label("confirmed"),
-        sa.func.sum(sa.case((SignUp.checked_in_at.is_not(None), 1), else_=0)).label("checkins"))
-        .join(SignUp, SignUp.activity_id == Activity.id)
-        .where(Activity.root_id == root_id).group_by(Activity.tenant_id)),
-        lambda r: {"participations": r.confirmed, "checkins": r.checkins})
-    add(session.execute(sa.select(
         NoticeReceipt.tenant_id, sa.func.count().label("n"),
         sa.func.sum(sa.case((NoticeReceipt.read_at.is_not(None), 1), else_=0)).label("read"))
         .where(NoticeReceipt.root_id == root_id).group_by(NoticeReceipt.tenant_id)),
@@ -120,8 +114,10 @@ def _facts(session, root_id, now):
     return counts
 
 
-def _monthly_facts(session, root_id, now, zone):
-    """tenant_id -> {(month, figure): count} for the last MONTHS months (two grouped queries)."""
+def _monthly_facts(session, root_id, now, zone, facts):
+    """tenant_id -> {(month, figure): count} for the last MONTHS months (two grouped queries). The sign-ups
+    are read once, summed per activity (an integer key), then per tenant and month of the activity: that
+    pass also gives ``facts`` their participations and check-ins."""
     months = last_months(now.astimezone(zone))
     start = _first_instant(months[0], zone)
     counts = defaultdict(dict)
@@ -132,14 +128,25 @@ def _monthly_facts(session, root_id, now, zone):
                    Membership.created_at >= start)
             .group_by(Membership.tenant_id, joined_month)):
         counts[row.tenant_id][(row.month, "members_joined")] = row.n
+    per_activity = (sa.select(SignUp.activity_id,
+                              sa.func.sum(sa.case((SignUp.status == "confirmed", 1), else_=0)).label("confirmed"),
+                              sa.func.sum(sa.case((SignUp.checked_in_at.is_not(None), 1), else_=0)).label("checkins"))
+                    .where(SignUp.root_id == root_id).group_by(SignUp.activity_id).subquery())
+    started = Activity.starts_at <= now
     part_month = _month(session, Activity.starts_at, zone).label("month")
     for row in session.execute(
-            sa.select(Activity.tenant_id, part_month, sa.func.count().label("n"))
-            .join(SignUp, SignUp.activity_id == Activity.id)
-            .where(Activity.root_id == root_id, SignUp.status == "confirmed",
-                   Activity.starts_at >= start, Activity.starts_at <= now)
+            sa.select(Activity.tenant_id, part_month,
+                      sa.func.sum(per_activity.c.confirmed).label("confirmed"),
+                      sa.func.sum(per_activity.c.checkins).label("checkins"),
+                      sa.func.sum(sa.case((started, per_activity.c.confirmed), else_=0)).label("happened"))
+            .join(per_activity, per_activity.c.activity_id == Activity.id)
+            .where(Activity.root_id == root_id)
             .group_by(Activity.tenant_id, part_month)):
-        counts[row.tenant_id][(row.month, "participations")] = row.n
+        own = facts[row.tenant_id]
+        own["participations"] += row.confirmed or 0
+        own["checkins"] += row.checkins or 0
+        if row.month >= months[0] and row.happened:
+            counts[row.tenant_id][(row.month, "participations")] = row.happened
     return counts
 
 
@@ -173,6 +180,22 @@ def _sum_up(tenants, own, empty=dict):
     return totals
 
 
+def _insert(session, model, rows):
+    """Insert ``rows`` (dicts) into ``model``'s table: COPY on PostgreSQL (tens of thousands of rows at the
+    scale of a district), a Core executemany elsewhere."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(sa.insert(model.__table__), rows)
+        return
+    columns = list(rows[0])
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{model.__tablename__}" ({quoted}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
+
+
 def federation_zone(tenant):
     """The zone months are counted in."""
     try:
@@ -194,15 +217,15 @@ def refresh(session, root, *, now=None):
     zone = federation_zone(root)
     tenants = session.execute(sa.select(Tenant.id, Tenant.parent_id, Tenant.path, Tenant.depth)
                               .where(Tenant.root_id == root_id)).all()
-    totals = _sum_up(tenants, _facts(session, root_id, now), empty=lambda: dict.fromkeys(FIGURES, 0))
-    monthly = _sum_up(tenants, _monthly_facts(session, root_id, now, zone))
+    facts = _facts(session, root_id, now)
+    monthly = _sum_up(tenants, _monthly_facts(session, root_id, now, zone, facts))
+    totals = _sum_up(tenants, facts, empty=lambda: dict.fromkeys(FIGURES, 0))
     categories = _sum_up(tenants, _category_facts(session, root_id))
     for model in (Rollup, MonthlyRollup, CategoryRollup):
         session.execute(sa.delete(model).where(model.root_id == root_id))
     rows = [{"tenant_id": t.id, "root_id": root_id, "tenant_path": t.path, "computed_at": now, **totals[t.id]}
             for t in tenants]
-    if rows:
-        session.execute(sa.insert(Rollup), rows)
+    _insert(session, Rollup, rows)
     month_rows = []
     for tenant_id, by_key in monthly.items():
         per_month = defaultdict(lambda: dict.fromkeys(MONTHLY_FIGURES, 0))
@@ -210,12 +233,10 @@ def refresh(session, root, *, now=None):
             per_month[month][figure] = value
         month_rows.extend({"tenant_id": tenant_id, "root_id": root_id, "month": month, **values}
                           for month, values in per_month.items())
-    if month_rows:
-        session.execute(sa.insert(MonthlyRollup), month_rows)
+    _insert(session, MonthlyRollup, month_rows)
     category_rows = [{"tenant_id": tenant_id, "root_id": root_id, "category": category, "activities": n}
                      for tenant_id, by_category in categories.items() for category, n in by_category.items() if n]
-    if category_rows:
-        session.execute(sa.insert(CategoryRollup), category_rows)
+    _insert(session, CategoryRollup, category_rows)
     state = session.get(RefreshState, root_id)
     if state is None:
         session.add(RefreshState(root_id=root_id, refreshed_at=now))
