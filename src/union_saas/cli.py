@@ -84,11 +84,23 @@ def export(slug, output):
 
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-def worker(burst):
-    """Work the RQ queues."""
+@click.option("--schedule/--no-schedule", default=True, show_default=True,
+              help="Also keep the schedule of the periodic jobs (one worker at a time does, whatever the number).")
+def worker(burst, schedule):
+    """Work the RQ queues, and run the periodic jobs on time (see ``flask jobs schedule``)."""
     from union_saas.core.jobs import run_worker
 
-    run_worker(burst=burst)
+    run_worker(burst=burst, schedule=schedule)
+
+
+@jobs_cli.command("schedule")
+def schedule():
+    """List the periodic jobs the workers run, and when."""
+    from union_saas.core.jobs import periodic_jobs
+
+    for entry in periodic_jobs():
+        doc = (entry.fn.__doc__ or "").strip().splitlines()
+        click.echo(f"{entry.name}  [{entry.queue}]  {entry.when}  {doc[0] if doc else ''}")
 
 
 @demo.command("ensure")

@@ -1,10 +1,15 @@
 """The insights page and its API twin: figures from the rollups, sorting, drill-down, bounded queries."""
+import re
+from zoneinfo import ZoneInfo
+
 import pytest
 import sqlalchemy as sa
 
+from union_saas.accounts.models import User
 from union_saas.core.jobs import JobRecord
 from union_saas.insights import services
 from union_saas.insights.models import Rollup
+from union_saas.members.models import Membership
 from union_saas.tenancy import services as tenancy
 
 
@@ -108,8 +113,12 @@ def test_trends_per_month_and_by_category(db_session, world, make_user, api, log
     db_session.add(Activity(tenant_id=t["o1"].id, root_id=t["other"].id, title="B", category="online",
                             starts_at=now - timedelta(minutes=5), ends_at=now))
     db_session.flush()
+    before = api(admin).get("/api/v1/tenants/fed/insights").get_json()["trends"]
+    assert before["participations"][-1] == 0  # the page reads the rollups: nothing until they are refreshed
+    services.refresh_all(db_session)
     trends = api(admin).get("/api/v1/tenants/fed/insights").get_json()["trends"]
-    assert len(trends["months"]) == 12 and trends["months"][-1] == now.strftime("%Y-%m")
+    local = now.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert len(trends["months"]) == 12 and trends["months"][-1] == local.strftime("%Y-%m")
     assert trends["members_joined"][-1] == 6 and sum(trends["members_joined"]) == 6
     assert trends["participations"][-1] == 3
     assert trends["categories"] == [{"category": "sports", "activities": 2}, {"category": "culture", "activities": 1}]
@@ -122,3 +131,37 @@ def test_trends_per_month_and_by_category(db_session, world, make_user, api, log
 def test_chart_library_is_served_with_its_license(client):
     response = client.get("/insights/static/chart.umd.js")
     assert response.status_code == 200 and b"Released under the MIT License" in response.data[:300]
+
+
+DOMAIN_TABLES = re.compile(r'\b(?:FROM|JOIN)\s+"?(membership|follow|activity|activity_signup|notice_receipt|assignment)"?\b',
+                           re.IGNORECASE)
+
+
+def test_page_api_and_export_read_only_the_rollups(world, login, api, count_queries):
+    _t, admin = world
+    page, client = login(admin), api(admin)
+    with count_queries() as counter:
+        assert page.get("/manage/fed/insights?sort=members_recently_active&dir=desc").status_code == 200
+        assert client.get("/api/v1/tenants/fed/insights").status_code == 200
+        assert client.post("/api/v1/tenants/fed/insights/export", json={}).status_code == 202
+    touched = {m.group(1) for statement in counter.statements for m in DOMAIN_TABLES.finditer(statement)}
+    assert touched == set(), touched
+    assert any("insights_monthly" in s for s in counter.statements)  # the trends come from their rollups
+
+
+def test_active_in_the_last_30_days_is_a_headline_figure_and_a_sortable_column(db_session, world, login, api):
+    from datetime import timedelta
+
+    from union_saas.core.db import utcnow
+
+    t, admin = world
+    member = db_session.scalars(sa.select(Membership).where(Membership.tenant_id == t["s2"].id)).first()
+    db_session.get(User, member.user_id).last_login_at = utcnow() - timedelta(days=3)
+    services.refresh_all(db_session)
+    page = login(admin)
+    page.set_cookie("locale", "en")
+    html = page.get("/manage/fed/insights").get_data(as_text=True)
+    assert "Active in the last 30 days" in html and "sort=members_recently_active" in html
+    rows = api(admin).get("/api/v1/tenants/fed/insights?sort=members_recently_active&dir=desc").get_json()
+    assert rows["headline"]["members_recently_active"] == 1
+    assert [(r["slug"], r["figures"]["members_recently_active"]) for r in rows["children"]] == [("s2", 1), ("s1", 0)]

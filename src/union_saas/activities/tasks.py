@@ -11,7 +11,7 @@ from union_saas.activities import services
 from union_saas.activities.models import Activity
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Forbidden, NotFound
-from union_saas.core.jobs import XLSX, job
+from union_saas.core.jobs import XLSX, job, periodic, submit
 from union_saas.extensions import db
 from union_saas.tenancy.models import Tenant
 
@@ -58,11 +58,17 @@ def _write_export(session, record, activity):
     return {"rows": done}
 
 
+@periodic(cron="0 * * * *")
+def hourly_reminders(session):
+    """Queue the day-before reminders (every hour, on the hour)."""
+    submit(session, send_reminders)
+
+
 @job("fanout")
 def send_reminders(record, now_iso=None):
-    """Remind everyone confirmed, the day before. Scheduled hourly, by cron
-    (``0 * * * * cd /srv/union-saas && .venv/bin/flask activities send-reminders``) or rq-scheduler; each
-    activity is reminded once (``reminded_at``), so a missed or doubled run does no harm."""
+    """Remind everyone confirmed, the day before. The workers queue it hourly (``hourly_reminders``; by
+    hand: ``flask activities send-reminders``); each activity is reminded once (``reminded_at``), so a
+    missed or doubled run does no harm."""
     from datetime import datetime
 
     session = db.session

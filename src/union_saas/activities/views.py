@@ -434,7 +434,7 @@ def checkin_ticket(activity_id):
 @bp.cli.command("send-reminders")
 @click.option("--now", default=None, help="ISO time to act as now (for a catch-up run).")
 def send_reminders_command(now):
-    """Queue the day-before reminders (cron or rq-scheduler runs this hourly)."""
+    """Queue the day-before reminders now (the workers also do, hourly: ``flask jobs schedule``)."""
     job_id = jobs.submit(db.session, tasks.send_reminders, now).id
     db.session.commit()
     jobs.dispatch_pending()  # to RQ, or run here when jobs run inline

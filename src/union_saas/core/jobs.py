@@ -8,10 +8,18 @@ transaction commits (or run inline when configured, or when no Redis answers in 
 A job that produces a file for the person who started it (an export, a report) attaches it with
 ``record.attach_file(session, filename, mimetype, data)``: the bytes are kept in ``job_file``, in the
 database, so that whichever machine runs the worker, the web serves the file (``/jobs/<id>/file``).
+
+A job may ``submit`` further jobs: they are handed on once it has committed. Work that recurs (reminders,
+the refresh of the figures) is declared with ``@periodic(every=seconds)`` or ``@periodic(cron="...")``: the
+function takes the session, may submit jobs, and is run on its schedule by RQ's cron scheduler, which
+``flask jobs worker`` starts in a thread; a lock in Redis lets one worker at a time hold the schedule, so
+running several workers enqueues each run once (``flask jobs schedule`` lists what runs when).
 """
 import importlib
 import logging
+import threading
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -162,6 +170,7 @@ def _execute(job_id):
         result = _function(record.kind)(record, *record.args)
     except Exception as error:
         session.rollback()
+        g.pop("pending_jobs", None)  # jobs it submitted were rolled back with it
         record = session.get(JobRecord, job_id)
         record.status = "failed"
         record.error = getattr(error, "detail", None) or error.__class__.__name__
@@ -171,6 +180,7 @@ def _execute(job_id):
         return None
     record.status, record.progress, record.result, record.finished_at = "finished", 100, result, utcnow()
     session.commit()
+    dispatch_pending()  # the jobs it submitted, now that they are committed
     return result
 
 
@@ -210,12 +220,134 @@ def get_queue_for(job_id):
     return get_queue(record.queue)
 
 
-def run_worker(burst=False):
-    """Work the queues (``make worker``, ``flask jobs worker``)."""
+def run_worker(burst=False, schedule=True):
+    """Work the queues (``make worker``, ``flask jobs worker``); unless ``burst`` or told not to, also keep
+    the schedule of the periodic jobs (in a thread, when this worker holds the scheduler's lock)."""
     from rq import SimpleWorker
 
     connection = redis_connection()
     if connection is None:
         raise RuntimeError("no Redis: set REDIS_URL to a running Redis to start a worker")
+    if schedule and not burst:
+        threading.Thread(target=keep_schedule, args=(connection,), name="union-saas-scheduler", daemon=True).start()
     # SimpleWorker runs jobs in this process, inside the app context the CLI command opened.
     return SimpleWorker([get_queue(name) for name in QUEUES], connection=connection).work(burst=burst)
+
+
+# --- periodic jobs -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    fn: object
+    every: int | None
+    cron: str | None
+    queue: str
+
+    @property
+    def when(self):
+        return f"every {self.every} s" if self.every else f"cron {self.cron} (the worker's local time)"
+
+
+_periodic: dict[str, Periodic] = {}
+
+SCHEDULER_LOCK = "union_saas:scheduler"
+SCHEDULER_LOCK_SECONDS = 180  # RQ's scheduler wakes at least every 60 s and renews it
+
+
+def periodic(*, every=None, cron=None, queue="default"):
+    """Declare ``fn(session)`` to run every ``every`` seconds (first when the scheduler starts) or at the
+    times of a ``cron`` expression. It should be short: queue jobs (``submit``) for long work. Its
+    transaction is committed after it returns, then the jobs it submitted are handed on."""
+    if (every is None) == (cron is None):
+        raise ValueError("give either every= or cron=")
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+
+    def decorate(fn):
+        name = f"{fn.__module__}:{fn.__qualname__}"
+        _periodic[name] = Periodic(name, fn, every, cron, queue)
+        fn.periodic_name = name
+        return fn
+
+    return decorate
+
+
+def periodic_jobs():
+    """The declared periodic jobs, by name."""
+    return [_periodic[name] for name in sorted(_periodic)]
+
+
+def run_periodic(name):
+    """Run one periodic function (what the scheduler enqueues): commit, then hand on the jobs it submitted."""
+    if not has_app_context():
+        from union_saas import create_app
+
+        with create_app().app_context():
+            return run_periodic(name)
+    from union_saas.extensions import db
+
+    if name not in _periodic:
+        importlib.import_module(name.partition(":")[0])
+    session = db.session
+    try:
+        result = _periodic[name].fn(session)
+        session.commit()
+    except Exception:
+        session.rollback()
+        g.pop("pending_jobs", None)
+        raise
+    else:
+        dispatch_pending()
+        return result
+    finally:
+        if not has_request_context() and current_app.config.get("JOBS_FRESH_SESSION", True):
+            db.session.remove()
+
+
+def scheduler_for(connection, lock=None):
+    """RQ's cron scheduler with every periodic job registered (not started). Given ``lock`` (a Redis lock
+    held by this process), it renews the lock at each heartbeat and stops when it has lost it."""
+    from redis.exceptions import LockError
+    from rq.cron import CronScheduler
+    from rq.exceptions import StopRequested
+
+    class WorkerScheduler(CronScheduler):
+        def _install_signal_handlers(self):
+            pass  # it runs in a thread of the worker, whose own handlers stop the process
+
+        def heartbeat(self):
+            if lock is not None:
+                try:
+                    lock.reacquire()
+                except LockError:
+                    log.warning("the scheduler's lock was lost: another worker keeps the schedule")
+                    raise StopRequested() from None
+            super().heartbeat()
+
+    scheduler = WorkerScheduler(connection)
+    for entry in periodic_jobs():
+        scheduler.register(run_periodic, entry.queue, args=(entry.name,), interval=entry.every, cron=entry.cron,
+                           name=entry.name, job_timeout=3600)
+    return scheduler
+
+
+def keep_schedule(connection, stop=None, retry=60):
+    """Hold the schedule whenever no other worker does: take the lock, run the scheduler until the lock is
+    lost, then try again every ``retry`` seconds (a worker that died lets its lock expire)."""
+    from redis.exceptions import LockError
+
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        lock = connection.lock(SCHEDULER_LOCK, timeout=SCHEDULER_LOCK_SECONDS)
+        if lock.acquire(blocking=False):
+            try:
+                scheduler_for(connection, lock).start()
+            except Exception:  # keep the worker's scheduler alive, whatever went wrong
+                log.exception("the scheduler stopped")
+            finally:
+                try:
+                    lock.release()
+                except LockError:
+                    pass
+        stop.wait(retry)

@@ -66,3 +66,7 @@ def document(tenant, headline, rows, trends):
         "children": [{"slug": t.slug, "name": t.name, "kind": t.kind, "figures": figures(r)} for t, r in rows],
         "trends": trends,
     }
+
+
+class InsightsExportSchema(ma.Schema):
+    job = ma.fields.String(required=True, metadata={"description": "follow it at GET /api/v1/jobs/<job>"})

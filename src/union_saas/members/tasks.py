@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
+from union_saas.core import signals
 from union_saas.core.audit import record as audit
 from union_saas.core.errors import Forbidden
 from union_saas.core.jobs import job
@@ -85,6 +86,8 @@ def import_roster(record, tenant_id, upload_id, locale=None):
 
             result = importer.import_roster(session, actor, tenant, raw, kind, job_id=record.id, progress=progress)
         session.delete(upload)
+        # Listeners (insights: the federation's figures) act in this transaction, once the rows are in.
+        signals.bulk_import_finished.send(session, tenant=tenant, kind="roster", rows=result.get("rows", 0))
         return result
     except Exception:
         session.rollback()

@@ -8,7 +8,7 @@ import io
 from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core.errors import Forbidden
-from union_saas.core.jobs import XLSX, job
+from union_saas.core.jobs import XLSX, job, periodic
 from union_saas.extensions import db
 from union_saas.office import services
 from union_saas.office.models import Notice
@@ -82,11 +82,16 @@ def export_reports(record, task_id):
     return {"rows": rows}
 
 
+@periodic(cron="0 8 * * *")
+def daily_due_reminders(session):
+    """Remind offices of tasks due tomorrow or today (daily, at 08:00)."""
+    return services.send_due_reminders(session)
+
+
 def send_due_reminders():
     """Remind the offices whose assignments are due tomorrow or today, and commit.
 
-    ``flask office send-reminders`` calls it (cron, daily); rq-scheduler can enqueue
-    ``union_saas.office.tasks.send_due_reminders`` as it is: outside an app it builds one. Idempotent.
+    ``flask office send-reminders`` calls it by hand; the workers run ``daily_due_reminders``. Idempotent.
     """
     from flask import has_app_context
 

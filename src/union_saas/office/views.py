@@ -452,7 +452,7 @@ def export(tenant, task_id):
 
 @bp.cli.command("send-reminders")
 def send_reminders_command():
-    """Remind offices of tasks due tomorrow or today (run daily by cron or rq-scheduler)."""
+    """Remind offices of tasks due tomorrow or today now (the workers also do, daily: ``flask jobs schedule``)."""
     import click
 
     sent = tasks.send_due_reminders()
