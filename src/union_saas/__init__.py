@@ -60,7 +60,7 @@ def register_extensions(app):
     from flask_principal import AnonymousIdentity, Identity, identity_loaded
 
     from union_saas.access.policy import load_policy
-    from union_saas.core.i18n import select_locale
+    from union_saas.core.i18n import number, select_locale
     from union_saas.extensions import (
         api,
         babel,
@@ -76,6 +76,7 @@ def register_extensions(app):
     _sqlite_pragmas(app, db)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    app.add_template_filter(number)
     csrf.init_app(app)
     limiter.init_app(app)
     api.init_app(app)

@@ -52,3 +52,10 @@ def test_a_string_means_one_thing_across_the_domains():
                     translations.setdefault(m.id, set()).add(m.string)
     clashes = {k: v for k, v in translations.items() if len(v) > 1}
     assert not clashes, clashes
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_counts_are_written_with_thousands_separators(app, lang):
+    with app.test_request_context(f"/?lang={lang}"):
+        template = app.jinja_env.from_string("{{ 250000|number }} {{ 12|number }} [{{ none|number }}]")
+        assert template.render() == "250,000 12 []"

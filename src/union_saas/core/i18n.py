@@ -1,5 +1,6 @@
 """Locale from the user's choice (cookie), else Accept-Language; Simplified Chinese by default."""
 from flask import current_app, has_request_context, request
+from flask_babel import format_decimal
 
 LOCALE_COOKIE = "locale"
 
@@ -15,3 +16,8 @@ def select_locale():
 
 
 LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
+
+
+def number(value):
+    """A count as the reader's locale writes it (``250,000``); ``None`` stays empty."""
+    return "" if value is None else format_decimal(value)
