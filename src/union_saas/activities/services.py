@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from union_saas.access import engine
 from union_saas.access.policy import perm
@@ -351,10 +352,8 @@ def lock(session, activity_id) -> Activity:
     return activity
 
 
-def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
-    """Confirmed while places remain, else waitlisted with a position. The caller saw it already."""
-    activity = lock(session, activity_id)
-    now = now or utcnow()  # after the lock: the times of sign-ups follow the order they were served in
+def _check_open(activity, v: Viewer, now):
+    """Refuse a sign-up the activity is not open to, saying why."""
     if activity.status != "published":
         raise Conflict(_("This activity is not open for sign-up."))
     if activity.signup_opens_at and now < activity.signup_opens_at:
@@ -363,27 +362,91 @@ def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
         raise Conflict(_("Sign-up has closed."))
     if activity.members_only and v.home is None:
         raise Forbidden(_("Only verified union members may sign up for this activity: join your union first."))
+
+
+def _open_clause(v: Viewer, now):
+    """``_check_open`` as SQL, so that the UPDATE that takes a place checks it on the row it changes."""
+    clause = sa.and_(Activity.status == "published",
+                     sa.or_(Activity.signup_opens_at.is_(None), Activity.signup_opens_at <= now),
+                     sa.or_(sa.and_(Activity.signup_closes_at.is_(None), Activity.starts_at > now),
+                            Activity.signup_closes_at > now))
+    return clause if v.home is not None else sa.and_(clause, Activity.members_only.is_(False))
+
+
+COUNTERS = (Activity.confirmed_count, Activity.waitlist_count, Activity.waitlist_seq)
+
+
+def _claim(session, activity, v: Viewer, now):
+    """Take a place, else the next waitlist position: one conditional UPDATE ... RETURNING each.
+
+    The UPDATE locks the activity's row (PostgreSQL) or the database (SQLite) until the transaction ends,
+    and its WHERE is evaluated on the latest committed row: capacity holds whatever the concurrency.
+    Returns "confirmed" or "waitlisted" and sets the activity's counters to what the UPDATE left.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    is_open = _open_clause(v, now)
+    has_room = sa.or_(Activity.capacity.is_(None), Activity.confirmed_count < Activity.capacity)
+    take_place = (sa.update(Activity).where(Activity.id == activity.id, is_open, has_room)
+                  .values(confirmed_count=Activity.confirmed_count + 1))
+    join_waitlist = (sa.update(Activity).where(Activity.id == activity.id, is_open, sa.not_(has_room))
+                     .values(waitlist_seq=Activity.waitlist_seq + 1, waitlist_count=Activity.waitlist_count + 1))
+    for _attempt in range(20):
+        for status, stmt in (("confirmed", take_place), ("waitlisted", join_waitlist)):
+            try:
+                row = session.execute(stmt.returning(*COUNTERS).execution_options(synchronize_session=False)).first()
+            except OperationalError:
+                if not sqlite:
+                    raise
+                # Another writer committed since this transaction first read: SQLite refuses the upgrade.
+                raise Busy(_("Many people are signing up at this moment: please try again.")) from None
+            if row is not None:
+                for column, value in zip(COUNTERS, row, strict=True):
+                    set_committed_value(activity, column.key, value)
+                return status
+        # Neither: the activity closed (say why), or a place freed up between the two statements (again).
+        session.refresh(activity)
+        _check_open(activity, v, now)
+    raise Busy(_("Many people are signing up at this moment: please try again."))
+
+
+def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
+    """Confirmed while places remain, else waitlisted with a position. The caller saw it already.
+
+    Everything that can be checked is checked first, without a lock; then one conditional UPDATE takes
+    the place (or a waitlist position) and locks the activity's row, and the sign-up row is written: the
+    row stays locked for two statements and the commit, so the sign-ups of one activity queue briefly.
+    """
+    checked_at = now or utcnow()
+    activity = session.get(Activity, activity_id)  # get_visible loaded it: no query
+    if activity is None:
+        raise NotFound(_("No such activity."))
+    _check_open(activity, v, checked_at)
     existing = session.scalar(sa.select(SignUp).where(SignUp.activity_id == activity.id,
                                                       SignUp.user_id == v.user.id))
     if existing is not None and existing.status in LIVE_SIGNUP:
         raise Conflict(_("You are signed up already."))
     if existing is not None and existing.status == "removed":
         raise Conflict(_("The organiser removed you from this activity; ask them if this is a mistake."))
+    status = _claim(session, activity, v, checked_at)
+    now = now or utcnow()  # after the claim: the times of sign-ups follow the order they were served in
+    if existing is not None:
+        # Signing up again after cancelling (rare): read the row again under the lock the claim holds,
+        # since a second request of the same person may have signed up meanwhile.
+        session.refresh(existing)
+        if existing.status != "cancelled":
+            raise Conflict(_("You are signed up already."))
     signup = existing or SignUp(activity_id=activity.id, user_id=v.user.id, root_id=activity.root_id)
     signup.home_tenant_id = v.home.id if v.home else None
     signup.created_at, signup.cancelled_at, signup.checked_in_at = now, None, None
-    if activity.capacity is None or activity.confirmed_count < activity.capacity:
-        activity.confirmed_count += 1
+    if status == "confirmed":
         signup.status, signup.position, signup.confirmed_at = "confirmed", None, now
     else:
-        activity.waitlist_seq += 1
-        activity.waitlist_count += 1
         signup.status, signup.position, signup.confirmed_at = "waitlisted", activity.waitlist_seq, None
     signup.rank = activity.waitlist_count if signup.status == "waitlisted" else None
     session.add(signup)
     try:
         session.flush()
-    except IntegrityError:  # the unique constraint, behind the lock: the request is rolled back
+    except IntegrityError:  # the same person twice at once: the request is rolled back, counters included
         raise Conflict(_("You are signed up already.")) from None
     return signup
 
