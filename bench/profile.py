@@ -18,13 +18,13 @@ BENCH = Path(__file__).resolve().parent
 # This file's name shadows the standard library's ``profile``, which cProfile imports: drop bench/ first.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 
-import argparse  # noqa: E402
-import cProfile  # noqa: E402
-import os  # noqa: E402
-import pstats  # noqa: E402
-import re  # noqa: E402
-import secrets  # noqa: E402
-import time  # noqa: E402
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import secrets
+import time
 
 REPO = BENCH.parent
 
@@ -44,8 +44,8 @@ def main():
     sys.path.append(str(BENCH))
     import sqlalchemy as sa
     from flask_login.utils import _create_identifier
-
     from targets import TARGETS, fill, member_account
+
     from union_saas import create_app
     from union_saas.accounts.models import User
     from union_saas.accounts.services import issue_token
