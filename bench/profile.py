@@ -35,6 +35,7 @@ def main():
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--slug", default="qingyang")
     parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument("--stats", type=int, default=0, help="print the N functions with the most own time (cProfile)")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     args = parser.parse_args()
@@ -121,7 +122,11 @@ def main():
         for _ in range(50):
             client.get(path, headers=headers)
         profile.disable()
-        calls = pstats.Stats(profile).total_calls / 50
+        stats = pstats.Stats(profile)
+        calls = stats.total_calls / 50
+        if args.stats:
+            stats.sort_stats("tottime").print_stats(args.stats)
+            stats.sort_stats("cumulative").print_stats(args.stats)
         print(f"    CPU {cpu_ms:.2f} ms per request (best of 3 rounds); wall {wall_ms:.2f} ms, of it {sql_ms:.2f} ms "
               f"executing SQL; {calls:,.0f} Python function calls")
         if args.pyinstrument:

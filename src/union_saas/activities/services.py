@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from union_saas.access import engine
@@ -233,10 +233,18 @@ def visible_clause(v: Viewer, *, include_cancelled=False):
 
 
 def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", root_id=None, now=None):
-    """The activities ``v`` may see, soonest first: one query, however many there are."""
-    stmt = sa.select(Activity).options(joinedload(Activity.tenant)).where(visible_clause(v))
+    """The activities ``v`` may see, soonest first: one query, however many there are (and one for their
+    unions, by id, once the page is cut: joined before the LIMIT, PostgreSQL would hash the whole tree).
+
+    Upcoming ones are found through ``ix_activity_upcoming`` (each arm of the visibility condition is
+    one index range ending at ``ends_at >= now``) and sorted afterwards: they are few. Ordered by the
+    plain column, PostgreSQL would walk ``starts_at`` from the oldest activity, through years of history.
+    """
+    stmt = sa.select(Activity).options(selectinload(Activity.tenant)).where(visible_clause(v))
+    order = Activity.starts_at
     if upcoming:
         stmt = stmt.where(Activity.ends_at >= (now or utcnow()))
+        order = sa.func.coalesce(Activity.starts_at, Activity.ends_at)  # the same order, no index provides it
     if category:
         stmt = stmt.where(Activity.category == category)
     if where == "mine":
@@ -245,7 +253,7 @@ def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", ro
         stmt = stmt.where(Activity.tenant_id.in_(v.ancestors_and_home[:-1] or [-1]))
     if root_id is not None:
         stmt = stmt.where(Activity.root_id == root_id)
-    return stmt.order_by(Activity.starts_at, Activity.id)
+    return stmt.order_by(order, Activity.id)
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing
