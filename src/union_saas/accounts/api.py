@@ -3,8 +3,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access.guards import public, signed_in
 from union_saas.access import engine
+from union_saas.access.guards import public, signed_in
 from union_saas.accounts import auth, schemas, services
 from union_saas.accounts.services import ME_FIELDS
 from union_saas.core.api import Blueprint
