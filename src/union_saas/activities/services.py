@@ -455,7 +455,7 @@ def _existing_stmt():
     return sa.select(SignUp).where(SignUp.activity_id == sa.bindparam("aid"), SignUp.user_id == sa.bindparam("uid"))
 
 
-def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
+def sign_up(session, v: Viewer, activity_id, *, now=None, activity=None) -> SignUp:
     """Confirmed while places remain, else waitlisted with a position. The caller saw it already.
 
     Everything that can be checked is checked first, without a lock; then one conditional UPDATE takes
@@ -463,7 +463,8 @@ def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
     row stays locked for two statements and the commit, so the sign-ups of one activity queue briefly.
     """
     checked_at = now or utcnow()
-    activity = session.get(Activity, activity_id)  # get_visible loaded it: no query
+    if activity is None or activity.id != activity_id:  # the views pass the one get_visible loaded
+        activity = session.get(Activity, activity_id)
     if activity is None:
         raise NotFound(_("No such activity."))
     _check_open(activity, v, checked_at)
