@@ -1,38 +1,51 @@
 """Where a benchmarked page spends its time: in-process, production settings, the large data set.
 
-``python bench/profile.py [--requests 200] [PATH ...]`` signs in the way the benchmark does (the street
-administrator's bearer token for /api/v1, the federation administrator's session for /manage, nobody for
-public pages), then for each path prints the queries of one request, the mean time per request and the
-part of it spent waiting on PostgreSQL, and a pyinstrument profile of the requests (written to
-bench/profiles/).
+``python bench/profile.py [--requests 200] [--pyinstrument] [KEY or PATH ...]`` signs in the way the
+benchmark does (bench/targets.py: a bearer token for /api/v1, a session for pages), then for each target
+prints the queries of one request and, per request: the CPU time of this process (the best of three
+rounds of ``--requests``: what the machine's other work cannot inflate much), the wall time and the part
+of it executing SQL (round trips to PostgreSQL included), and the Python function calls counted by
+cProfile (deterministic: the figure to compare before and after a change on a shared machine). With
+``--pyinstrument``, a pyinstrument profile of each target goes to bench/profiles/.
+
+Keys: me, home, feed, apifeed, insights, members (bench/targets.py); a path starting with / is fetched as
+the federation administrator (pages) or the street administrator (/api/v1).
 """
-import argparse
-import os
-import re
-import secrets
 import sys
-import time
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+# This file's name shadows the standard library's ``profile``, which cProfile imports: drop bench/ first.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
+
+import argparse
+import cProfile
+import os
+import pstats
+import re
+import secrets
+import time
+
 REPO = BENCH.parent
-DEFAULT_PATHS = ("/api/v1/me", "/manage/{slug}", "/t/{slug}-s01")
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="*")
+    parser.add_argument("targets", nargs="*")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--slug", default="qingyang")
+    parser.add_argument("--pyinstrument", action="store_true")
+    parser.add_argument("--stats", type=int, default=0, help="print the N functions with the most own time (cProfile)")
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"))
     args = parser.parse_args()
     os.environ.update(UNION_SAAS_ENV="production", SECRET_KEY=secrets.token_urlsafe(48), DATABASE_URL=args.database,
-                      REDIS_URL=args.redis)
+                      REDIS_URL=args.redis, PII_KEY=os.environ.get("PII_KEY") or secrets.token_urlsafe(48))
     sys.path[:0] = [str(REPO), str(REPO / "src")]
+    sys.path.append(str(BENCH))
     import sqlalchemy as sa
     from flask_login.utils import _create_identifier
-    from pyinstrument import Profiler
+    from targets import TARGETS, fill, member_account
 
     from union_saas import create_app
     from union_saas.accounts.models import User
@@ -41,57 +54,94 @@ def main():
 
     app = create_app()
     app.config["SESSION_COOKIE_SECURE"] = False  # the test client keeps no secure cookie over http
-    with app.app_context():
-        engine = db.engine
-        fed = db.session.scalar(sa.select(User).where(User.username == f"{args.slug}-admin"))
-        street = db.session.scalar(sa.select(User).where(User.username == f"{args.slug}-s01-admin"))
-        token, _ = issue_token(street, app.config["SECRET_KEY"], 3600)
-        fed_id = f"{fed.id}:{fed.token_generation}"
-    client, anonymous = app.test_client(), app.test_client()
     agent = "union-saas-bench"
+    with app.app_context():
+        member, home = member_account(db.session.connection(), args.slug)
     with app.test_request_context(headers={"User-Agent": agent}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
         identifier = _create_identifier()
-    signed_in = client
-    with signed_in.session_transaction() as session:
-        session.update({"_user_id": fed_id, "_fresh": True, "_id": identifier})
+    clients = {}
 
+    def client_for(kind):
+        """(test client, extra headers) for ``kind`` as in bench/targets.py."""
+        if kind not in clients:
+            client = app.test_client()
+            headers = {"User-Agent": agent}
+            if kind is not None:
+                how, username = kind.split(":", 1)
+                with app.app_context():
+                    user = db.session.scalar(sa.select(User).where(User.username == fill(username, args.slug, member, home)))
+                    if how == "token":
+                        headers["Authorization"] = f"Bearer {issue_token(user, app.config['SECRET_KEY'], 3600)[0]}"
+                    else:
+                        with client.session_transaction() as session:
+                            session.update({"_user_id": f"{user.id}:{user.token_generation}", "_fresh": True,
+                                            "_id": identifier})
+            clients[kind] = client, headers
+        return clients[kind]
+
+    by_key = {key: (path, kind) for key, _label, path, kind in TARGETS}
+    chosen = []
+    for name in args.targets or list(by_key):
+        if name in by_key:
+            path, kind = by_key[name]
+            chosen.append((name, fill(path, args.slug, member, home), kind))
+        else:
+            kind = f"token:{args.slug}-s01-admin" if name.startswith("/api/") else f"session:{args.slug}-admin"
+            chosen.append((name, fill(name, args.slug, member, home), kind))
+
+    engine = None
+    with app.app_context():
+        engine = db.engine
     statements, sql_time, started = [], [0.0], {}
     sa.event.listen(engine, "before_cursor_execute", lambda *a: (statements.append(a[2]), started.update(t=time.perf_counter())))
     sa.event.listen(engine, "after_cursor_execute", lambda *a: sql_time.__setitem__(0, sql_time[0] + time.perf_counter() - started["t"]))
     out = BENCH / "profiles"
-    out.mkdir(exist_ok=True)
-    for template in args.paths or DEFAULT_PATHS:
-        path = template.format(slug=args.slug)
-        headers = {"User-Agent": agent}
-        if path.startswith("/api/"):
-            headers["Authorization"] = f"Bearer {token}"
-        # As in the benchmark: the API with the token, /manage signed in, public pages anonymous.
-        client = signed_in if path.startswith("/manage") else anonymous
+    print(f"member: {member} (home {home}); {args.requests} requests a round")
+    for key, path, kind in chosen:
+        client, headers = client_for(kind)
         for _ in range(20):
             response = client.get(path, headers=headers)
         if response.status_code != 200:
             raise SystemExit(f"{path}: {response.status_code}")
         statements.clear()
         client.get(path, headers=headers)
-        print(f"\n{path}: {len(statements)} queries per request")
+        print(f"\n{key} {path}: {len(statements)} queries per request")
         for statement in statements:
-            print("   ", re.sub(r"\s+", " ", statement)[:140])
-        sql_time[0] = 0.0
-        begin = time.perf_counter()
-        for _ in range(args.requests):
+            print("   ", re.sub(r"\s+", " ", statement)[:160])
+        rounds = []
+        for _ in range(3):
+            sql_time[0] = 0.0
+            wall, cpu = time.perf_counter(), time.process_time()
+            for _ in range(args.requests):
+                client.get(path, headers=headers)
+            rounds.append(((time.process_time() - cpu) / args.requests * 1000,
+                           (time.perf_counter() - wall) / args.requests * 1000, sql_time[0] / args.requests * 1000))
+        cpu_ms, wall_ms, sql_ms = min(rounds)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(50):
             client.get(path, headers=headers)
-        total = (time.perf_counter() - begin) / args.requests * 1000
-        print(f"    {total:.2f} ms per request in-process, {sql_time[0] / args.requests * 1000:.2f} ms of it "
-              "executing SQL (round trips to PostgreSQL included)")
-        profiler = Profiler(interval=0.0005)
-        profiler.start()
-        for _ in range(args.requests):
-            client.get(path, headers=headers)
-        profiler.stop()
-        name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
-        text = profiler.output_text(unicode=True, color=False, show_all=False)
-        (out / f"{name}.txt").write_text(text, encoding="utf-8")
-        print(f"    profile: {(out / f'{name}.txt').relative_to(REPO)}")
+        profile.disable()
+        stats = pstats.Stats(profile)
+        calls = stats.total_calls / 50
+        if args.stats:
+            stats.sort_stats("tottime").print_stats(args.stats)
+            stats.sort_stats("cumulative").print_stats(args.stats)
+        print(f"    CPU {cpu_ms:.2f} ms per request (best of 3 rounds); wall {wall_ms:.2f} ms, of it {sql_ms:.2f} ms "
+              f"executing SQL; {calls:,.0f} Python function calls")
+        if args.pyinstrument:
+            from pyinstrument import Profiler
+
+            out.mkdir(exist_ok=True)
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            for _ in range(args.requests):
+                client.get(path, headers=headers)
+            profiler.stop()
+            name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+            text = profiler.output_text(unicode=True, color=False, show_all=False)
+            (out / f"{name}.txt").write_text(text, encoding="utf-8")
+            print(f"    profile: {(out / f'{name}.txt').relative_to(REPO)}")
 
 
 if __name__ == "__main__":

@@ -58,8 +58,9 @@ def csv_file(rows):
     return ("\r\n".join(lines) + "\r\n").encode("gbk")
 
 
-def main():
-    url = os.environ.get("BENCH_DATABASE_URL") or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
+def run(url, rows_wanted=ROWS, echo=print):
+    """Import each file twice into the database ``url`` (its tables are dropped and created): a list of
+    ``{file, attempt, wall_s, cpu_s, imported, unchanged, rejected}``, and the files' sizes."""
     from union_saas import create_app
     from union_saas.accounts.models import User
     from union_saas.extensions import db
@@ -67,7 +68,7 @@ def main():
     from union_saas.tenancy import services as tenancy
 
     app = create_app("testing", DATABASE_URL=url)
-    rows = make_rows(ROWS)
+    rows = make_rows(rows_wanted)
     files = {"xlsx": xlsx_file(rows), "csv": csv_file(rows)}
     results = []
     with app.test_request_context("/?lang=en"):
@@ -87,11 +88,18 @@ def main():
                 result = importer.import_roster(session, actor, union, content, kind)
                 session.commit()
                 seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-                results.append((kind, attempt, seconds, result))
-                print(f"{kind:4} {attempt:5} {seconds:6.1f} s wall {cpu:6.1f} s cpu  imported {result['imported']:6}  "
+                results.append({"file": kind, "attempt": attempt, "wall_s": round(seconds, 1), "cpu_s": round(cpu, 1),
+                                **{k: result[k] for k in ("imported", "unchanged", "rejected")}})
+                echo(f"{kind:4} {attempt:5} {seconds:6.1f} s wall {cpu:6.1f} s cpu  imported {result['imported']:6}  "
                       f"unchanged {result['unchanged']:6}  rejected {result['rejected']}", flush=True)
         db.drop_all()
-    sizes = ", ".join(f"{k} {len(v) / 1e6:.1f} MB" for k, v in files.items())
+    return results, {k: len(v) for k, v in files.items()}
+
+
+def main():
+    url = os.environ.get("BENCH_DATABASE_URL") or "sqlite:///" + os.path.join(tempfile.mkdtemp(), "bench.db")
+    results, files = run(url)
+    sizes = ", ".join(f"{k} {v / 1e6:.1f} MB" for k, v in files.items())
     backend = url.split(":", 1)[0]
     load = os.getloadavg()[0]
     print(f"\n{ROWS} rows ({sizes}) on {backend}; {platform.processor() or platform.machine()}, "

@@ -44,7 +44,9 @@ def configure(app, env, overrides):
     if url.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        # No ping (a round trip) at each checkout: connections are replaced after 30 minutes instead, and
+        # one that died with its server fails one request, which is rolled back.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800})
     # Each domain keeps its own catalog in <domain>/translations; Flask-Babel merges them.
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
         str(path) for path in sorted(Path(__file__).parent.glob("*/translations")))

@@ -158,3 +158,35 @@ def test_concurrent_cancellations_promote_the_waitlist_in_order(app, committed):
         promoted = s.scalar(sa.select(sa.func.count()).where(Notification.activity_id == aid,
                                                              Notification.kind == "promoted"))
         assert promoted == 15
+
+
+def test_a_sign_up_checks_capacity_and_window_on_the_row_it_changes_not_on_what_it_read(app, committed):
+    """The checks before the claim read a row that may be stale by the time the UPDATE runs."""
+    from union_saas.core.errors import Conflict
+    from union_saas.extensions import db
+
+    world = committed(3, 1)
+    aid, (first, second, third) = world["activity"], world["users"]
+    with app.app_context(), Session(db.engine) as s:
+        stale = s.get(Activity, aid)  # read while one place is free
+        assert stale.confirmed_count == 0
+        with Session(db.engine) as other:
+            assert _sign_up(other, first, aid) == "confirmed"
+            other.commit()
+        # the place went meanwhile: the second person is waitlisted, not over capacity
+        # (SQLite: the stale read makes the claim Busy, and the request runs again, as the views do)
+        signup = services.retrying(s, lambda: services.sign_up(s, services.viewer(s, s.get(User, second)), aid))
+        assert (signup.status, signup.position, signup.rank) == ("waitlisted", 1, 1)
+        assert (s.get(Activity, aid).confirmed_count, s.get(Activity, aid).waitlist_count) == (1, 1)
+        s.commit()
+        s.get(Activity, aid)
+        with Session(db.engine) as other:
+            other.execute(sa.update(Activity).where(Activity.id == aid).values(status="cancelled"))
+            other.commit()
+        # cancelled meanwhile: refused, and nothing taken
+        with pytest.raises(Conflict):
+            services.retrying(s, lambda: services.sign_up(s, services.viewer(s, s.get(User, third)), aid))
+        s.rollback()
+    with Session(db.engine) as s:
+        activity = s.get(Activity, aid)
+        assert (activity.confirmed_count, activity.waitlist_count, activity.waitlist_seq) == (1, 1, 1)

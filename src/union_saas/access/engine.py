@@ -27,6 +27,7 @@ class GrantRef:
     root_id: int
     granted_by_id: int | None
     created_at: datetime
+    tenant_slug: str | None = None
 
 
 class Subject:
@@ -91,16 +92,18 @@ def check_permission_name(permission):
         raise ValueError(f"unknown permission {permission!r}: declare it in policies/")
 
 
+GRANT_COLUMNS = (Grant.id, Grant.role, Grant.tenant_id, Tenant.path, Tenant.root_id, Grant.granted_by_id,
+                 Grant.created_at, Tenant.slug)
+
+
+def _live(user_id_column, now):
+    return sa.and_(Grant.user_id == user_id_column, Grant.revoked_at.is_(None),
+                   sa.or_(Grant.expires_at.is_(None), Grant.expires_at > now))
+
+
 def live_grants_stmt(user_id):
-    now = utcnow()
-    return (
-        sa.select(Grant.id, Grant.role, Grant.tenant_id, Tenant.path, Tenant.root_id, Grant.granted_by_id,
-                  Grant.created_at)
-        .join(Tenant, Tenant.id == Grant.tenant_id)
-        .where(Grant.user_id == user_id, Grant.revoked_at.is_(None),
-               sa.or_(Grant.expires_at.is_(None), Grant.expires_at > now))
-        .order_by(Tenant.depth, Grant.id)
-    )
+    return (sa.select(*GRANT_COLUMNS).join(Tenant, Tenant.id == Grant.tenant_id)
+            .where(_live(user_id, utcnow())).order_by(Tenant.depth, Grant.id))
 
 
 def load_subject(session, user) -> Subject:
@@ -108,6 +111,36 @@ def load_subject(session, user) -> Subject:
         return Subject(None, [], policy())
     grants = [GrantRef(*row) for row in session.execute(live_grants_stmt(user.id))]
     return Subject(user, grants, policy())
+
+
+_USER_WITH_GRANTS = {}
+
+
+def _user_with_grants_stmt(user_model):
+    """Built once (a statement costs more Python to build than to run): parameters ``uid`` and ``now``."""
+    if user_model not in _USER_WITH_GRANTS:
+        grants = (sa.select(*GRANT_COLUMNS, Tenant.depth).join(Tenant, Tenant.id == Grant.tenant_id)
+                  .where(_live(sa.bindparam("uid"), sa.bindparam("now", type_=Grant.expires_at.type))).subquery())
+        _USER_WITH_GRANTS[user_model] = (
+            sa.select(user_model, *(c for c in grants.c if c.name != "depth"))
+            .outerjoin(grants, sa.true()).where(user_model.id == sa.bindparam("uid"))
+            .order_by(grants.c.depth, grants.c.id))
+    return _USER_WITH_GRANTS[user_model]
+
+
+def load_user_with_grants(session, user_model, user_id):
+    """The user of id ``user_id`` and their live grants, in one query (the user loader of each request):
+    ``(user, grants)``, or ``(None, [])``. ``remember`` the subject once the user is accepted."""
+    rows = session.execute(_user_with_grants_stmt(user_model), {"uid": user_id, "now": utcnow()}).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [GrantRef(*row[1:]) for row in rows if row[1] is not None]
+
+
+def remember(user, grants):
+    """Cache ``user``'s subject for the request, from grants loaded with the user."""
+    if has_app_context():
+        g.setdefault("access_subjects", {})[user.id] = Subject(user, grants, policy())
 
 
 def subject(user) -> Subject:

@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
@@ -101,15 +102,26 @@ def issue_token(user, secret, max_age):
     return token, utcnow() + timedelta(seconds=max_age)
 
 
+def _signed_in(session, user_id, generation):
+    """The active user of id ``user_id`` whose tokens and sessions are of ``generation`` (a password
+    change moves it on, ending the others), loaded with their live grants in one query; else None."""
+    if not isinstance(user_id, int) or not 0 < user_id <= 2**31 - 1:
+        return None
+    user, grants = engine.load_user_with_grants(session, User, user_id)
+    if user is None or not user.active or user.token_generation != generation:
+        return None
+    engine.remember(user, grants)  # the request's permission checks need no other query
+    return user
+
+
 def user_from_token(session, token, secret, max_age):
     try:
         data = _serializer(secret).loads(token, max_age=max_age)
     except (BadSignature, SignatureExpired):
         return None
-    user = session.get(User, data.get("u")) if isinstance(data, dict) else None
-    if user is None or not user.active or user.token_generation != data.get("g"):
+    if not isinstance(data, dict):
         return None
-    return user
+    return _signed_in(session, data.get("u"), data.get("g"))
 
 
 def user_from_session_id(session, user_id):
@@ -118,7 +130,4 @@ def user_from_session_id(session, user_id):
         uid, generation = (int(part) for part in str(user_id).split(":"))
     except ValueError:
         return None
-    user = session.get(User, uid)
-    if user is None or not user.active or user.token_generation != generation:
-        return None
-    return user
+    return _signed_in(session, uid, generation)

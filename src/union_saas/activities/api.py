@@ -166,8 +166,8 @@ def get_activity(activity_id):
 def sign_up(activity_id):
     def work():
         viewer = services.viewer(db.session, current_user)
-        services.get_visible(db.session, viewer, activity_id)
-        return services.sign_up(db.session, viewer, activity_id)
+        activity = services.get_visible(db.session, viewer, activity_id)
+        return services.sign_up(db.session, viewer, activity_id, activity=activity)
 
     signup = services.retrying(db.session, work)
     body = {"id": signup.id, "status": signup.status}

@@ -11,6 +11,7 @@ Who sees what (DESIGN.md idea 3), one SQL condition built from the viewer's home
 OR (scope='platform' AND root_id=:root)``; a user without membership sees the platform-wide activities
 of the federations whose tenants they follow; organisers also see what they manage, drafts included.
 """
+import functools
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -18,7 +19,8 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from union_saas.access import engine
 from union_saas.access.policy import perm
@@ -232,10 +234,18 @@ def visible_clause(v: Viewer, *, include_cancelled=False):
 
 
 def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", root_id=None, now=None):
-    """The activities ``v`` may see, soonest first: one query, however many there are."""
-    stmt = sa.select(Activity).options(joinedload(Activity.tenant)).where(visible_clause(v))
+    """The activities ``v`` may see, soonest first: one query, however many there are (and one for their
+    unions, by id, once the page is cut: joined before the LIMIT, PostgreSQL would hash the whole tree).
+
+    Upcoming ones are found through ``ix_activity_upcoming`` (each arm of the visibility condition is
+    one index range ending at ``ends_at >= now``) and sorted afterwards: they are few. Ordered by the
+    plain column, PostgreSQL would walk ``starts_at`` from the oldest activity, through years of history.
+    """
+    stmt = sa.select(Activity).options(selectinload(Activity.tenant)).where(visible_clause(v))
+    order = Activity.starts_at
     if upcoming:
         stmt = stmt.where(Activity.ends_at >= (now or utcnow()))
+        order = sa.func.coalesce(Activity.starts_at, Activity.ends_at)  # the same order, no index provides it
     if category:
         stmt = stmt.where(Activity.category == category)
     if where == "mine":
@@ -244,7 +254,7 @@ def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", ro
         stmt = stmt.where(Activity.tenant_id.in_(v.ancestors_and_home[:-1] or [-1]))
     if root_id is not None:
         stmt = stmt.where(Activity.root_id == root_id)
-    return stmt.order_by(Activity.starts_at, Activity.id)
+    return stmt.order_by(order, Activity.id)
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing
@@ -259,11 +269,28 @@ def _id(value):
 def get_visible(session, v: Viewer, activity_id) -> Activity:
     """The activity, if ``v`` may see it; 404 otherwise (never 403: no existence leak)."""
     _id(activity_id)
-    activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
-                              .where(Activity.id == activity_id, visible_clause(v, include_cancelled=True)))
+    if v.home is not None and managed_clause(v.user) is None:  # a member who manages nothing: most requests
+        activity = session.scalar(_visible_to_member_stmt(), {"aid": activity_id, "home": v.home.id,
+                                                              "ancestors": v.ancestors_and_home, "root": v.home.root_id})
+    else:
+        activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
+                                  .where(Activity.id == activity_id, visible_clause(v, include_cancelled=True)))
     if activity is None:
         raise NotFound(_("No such activity."))
     return activity
+
+
+@functools.cache
+def _visible_to_member_stmt():
+    """``get_visible``'s query for a member who manages nothing, built once (``visible_clause`` with
+    parameters ``aid``, ``home``, ``ancestors``, ``root``)."""
+    audience = sa.or_(
+        sa.and_(Activity.scope == "tenant", Activity.tenant_id == sa.bindparam("home")),
+        sa.and_(Activity.scope == "subtree", Activity.tenant_id.in_(sa.bindparam("ancestors", expanding=True))),
+        sa.and_(Activity.scope == "platform", Activity.root_id == sa.bindparam("root")),
+    )
+    return (sa.select(Activity).options(joinedload(Activity.tenant))
+            .where(Activity.id == sa.bindparam("aid"), Activity.status.in_(("published", "cancelled")), audience))
 
 
 def get_managed(session, user, activity_id) -> Activity:
@@ -351,10 +378,8 @@ def lock(session, activity_id) -> Activity:
     return activity
 
 
-def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
-    """Confirmed while places remain, else waitlisted with a position. The caller saw it already."""
-    activity = lock(session, activity_id)
-    now = now or utcnow()  # after the lock: the times of sign-ups follow the order they were served in
+def _check_open(activity, v: Viewer, now):
+    """Refuse a sign-up the activity is not open to, saying why."""
     if activity.status != "published":
         raise Conflict(_("This activity is not open for sign-up."))
     if activity.signup_opens_at and now < activity.signup_opens_at:
@@ -363,27 +388,111 @@ def sign_up(session, v: Viewer, activity_id, *, now=None) -> SignUp:
         raise Conflict(_("Sign-up has closed."))
     if activity.members_only and v.home is None:
         raise Forbidden(_("Only verified union members may sign up for this activity: join your union first."))
-    existing = session.scalar(sa.select(SignUp).where(SignUp.activity_id == activity.id,
-                                                      SignUp.user_id == v.user.id))
+
+
+COUNTERS = (Activity.confirmed_count, Activity.waitlist_count, Activity.waitlist_seq)
+
+
+@functools.cache
+def _claims(members_only_refused):
+    """The two conditional UPDATEs of a sign-up (built once: building costs more Python than running).
+
+    Parameters ``aid`` and ``now``; each checks on the row it changes what ``_check_open`` checked on what
+    was read before (``members_only_refused``: the viewer has no home, so a members-only activity is not
+    open to them)."""
+    now = sa.bindparam("now", type_=Activity.starts_at.type)
+    is_open = sa.and_(Activity.id == sa.bindparam("aid"), Activity.status == "published",
+                      sa.or_(Activity.signup_opens_at.is_(None), Activity.signup_opens_at <= now),
+                      sa.or_(sa.and_(Activity.signup_closes_at.is_(None), Activity.starts_at > now),
+                             Activity.signup_closes_at > now))
+    if members_only_refused:
+        is_open = sa.and_(is_open, Activity.members_only.is_(False))
+    has_room = sa.or_(Activity.capacity.is_(None), Activity.confirmed_count < Activity.capacity)
+    options = {"synchronize_session": False}
+    take_place = (sa.update(Activity).where(is_open, has_room).values(confirmed_count=Activity.confirmed_count + 1)
+                  .returning(*COUNTERS).execution_options(**options))
+    join_waitlist = (sa.update(Activity).where(is_open, sa.not_(has_room))
+                     .values(waitlist_seq=Activity.waitlist_seq + 1, waitlist_count=Activity.waitlist_count + 1)
+                     .returning(*COUNTERS).execution_options(**options))
+    return {"confirmed": take_place, "waitlisted": join_waitlist}
+
+
+def _claim(session, activity, v: Viewer, now):
+    """Take a place, else the next waitlist position: one conditional UPDATE ... RETURNING each.
+
+    The UPDATE locks the activity's row (PostgreSQL) or the database (SQLite) until the transaction ends,
+    and its WHERE is evaluated on the latest committed row: capacity holds whatever the concurrency.
+    The one the row read before suggests runs first (a full activity: the waitlist), so that a sign-up
+    usually takes one statement. Returns "confirmed" or "waitlisted" and sets the activity's counters to
+    what the UPDATE left.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    claims = _claims(v.home is None)
+    full = activity.capacity is not None and activity.confirmed_count >= activity.capacity
+    order = ("waitlisted", "confirmed") if full else ("confirmed", "waitlisted")
+    params = {"aid": activity.id, "now": now}
+    for _attempt in range(20):
+        for status in order:
+            try:
+                row = session.execute(claims[status], params).first()
+            except OperationalError:
+                if not sqlite:
+                    raise
+                # Another writer committed since this transaction first read: SQLite refuses the upgrade.
+                raise Busy(_("Many people are signing up at this moment: please try again.")) from None
+            if row is not None:
+                for column, value in zip(COUNTERS, row, strict=True):
+                    set_committed_value(activity, column.key, value)
+                return status
+        # Neither: the activity closed (say why), or the row changed between the two statements (again).
+        session.refresh(activity)
+        _check_open(activity, v, now)
+    raise Busy(_("Many people are signing up at this moment: please try again."))
+
+
+@functools.cache
+def _existing_stmt():
+    return sa.select(SignUp).where(SignUp.activity_id == sa.bindparam("aid"), SignUp.user_id == sa.bindparam("uid"))
+
+
+def sign_up(session, v: Viewer, activity_id, *, now=None, activity=None) -> SignUp:
+    """Confirmed while places remain, else waitlisted with a position. The caller saw it already.
+
+    Everything that can be checked is checked first, without a lock; then one conditional UPDATE takes
+    the place (or a waitlist position) and locks the activity's row, and the sign-up row is written: the
+    row stays locked for two statements and the commit, so the sign-ups of one activity queue briefly.
+    """
+    checked_at = now or utcnow()
+    if activity is None or activity.id != activity_id:  # the views pass the one get_visible loaded
+        activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(_("No such activity."))
+    _check_open(activity, v, checked_at)
+    existing = session.scalar(_existing_stmt(), {"aid": activity.id, "uid": v.user.id})
     if existing is not None and existing.status in LIVE_SIGNUP:
         raise Conflict(_("You are signed up already."))
     if existing is not None and existing.status == "removed":
         raise Conflict(_("The organiser removed you from this activity; ask them if this is a mistake."))
+    status = _claim(session, activity, v, checked_at)
+    now = now or utcnow()  # after the claim: the times of sign-ups follow the order they were served in
+    if existing is not None:
+        # Signing up again after cancelling (rare): read the row again under the lock the claim holds,
+        # since a second request of the same person may have signed up meanwhile.
+        session.refresh(existing)
+        if existing.status != "cancelled":
+            raise Conflict(_("You are signed up already."))
     signup = existing or SignUp(activity_id=activity.id, user_id=v.user.id, root_id=activity.root_id)
     signup.home_tenant_id = v.home.id if v.home else None
     signup.created_at, signup.cancelled_at, signup.checked_in_at = now, None, None
-    if activity.capacity is None or activity.confirmed_count < activity.capacity:
-        activity.confirmed_count += 1
+    if status == "confirmed":
         signup.status, signup.position, signup.confirmed_at = "confirmed", None, now
     else:
-        activity.waitlist_seq += 1
-        activity.waitlist_count += 1
         signup.status, signup.position, signup.confirmed_at = "waitlisted", activity.waitlist_seq, None
     signup.rank = activity.waitlist_count if signup.status == "waitlisted" else None
     session.add(signup)
     try:
         session.flush()
-    except IntegrityError:  # the unique constraint, behind the lock: the request is rolled back
+    except IntegrityError:  # the same person twice at once: the request is rolled back, counters included
         raise Conflict(_("You are signed up already.")) from None
     return signup
 

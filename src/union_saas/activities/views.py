@@ -162,8 +162,8 @@ def detail(activity_id):
 def sign_up(activity_id):
     def work():
         viewer = services.viewer(db.session, current_user)
-        services.get_visible(db.session, viewer, activity_id)
-        return services.sign_up(db.session, viewer, activity_id)
+        activity = services.get_visible(db.session, viewer, activity_id)
+        return services.sign_up(db.session, viewer, activity_id, activity=activity)
 
     signup = services.retrying(db.session, work)
     if signup.status == "confirmed":

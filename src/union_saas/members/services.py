@@ -1,6 +1,8 @@
 """Rules of membership: join, review, transfer, follow, the directory. Functions take a session, flush,
 raise domain errors, never commit; ``home_of`` and ``followed_root_ids`` are what other domains use."""
 
+import functools
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,8 +25,22 @@ def home_of(session, user):
     """The tenant of ``user``'s active membership, or None."""
     if user is None or not getattr(user, "is_authenticated", False):
         return None
-    return session.scalar(sa.select(Tenant).join(Membership, Membership.tenant_id == Tenant.id)
-                          .where(Membership.user_id == user.id, Membership.status == "active"))
+    return session.scalar(_home_stmt(), {"uid": user.id})
+
+
+# The statements of every request are built once: building one costs more Python than running it.
+@functools.cache
+def _home_stmt():
+    return (sa.select(Tenant).join(Membership, Membership.tenant_id == Tenant.id)
+            .where(Membership.user_id == sa.bindparam("uid"), Membership.status == "active"))
+
+
+@functools.cache
+def _brief_stmt():
+    return (sa.select(Tenant.slug, Membership.status).join(Tenant, Tenant.id == Membership.tenant_id)
+            .where(Membership.user_id == sa.bindparam("uid"))
+            .order_by(sa.case((Membership.status == "active", 0), (Membership.status == "pending", 1), else_=2),
+                      Membership.created_at.desc(), Membership.id.desc()).limit(1))
 
 
 def followed_root_ids(session, user) -> list[int]:
@@ -81,11 +97,7 @@ def history(session, user) -> list[Membership]:
 
 def brief(session, user):
     """``{tenant, status}`` for GET /me: the active membership, else the pending request, else the latest."""
-    row = session.execute(
-        sa.select(Tenant.slug, Membership.status).join(Tenant, Tenant.id == Membership.tenant_id)
-        .where(Membership.user_id == user.id)
-        .order_by(sa.case((Membership.status == "active", 0), (Membership.status == "pending", 1), else_=2),
-                  Membership.created_at.desc(), Membership.id.desc()).limit(1)).first()
+    row = session.execute(_brief_stmt(), {"uid": user.id}).first()
     return {"tenant": row.slug, "status": row.status} if row else None
 
 
