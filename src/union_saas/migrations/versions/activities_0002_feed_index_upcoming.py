@@ -1,7 +1,7 @@
 """the member feed's index ends with ends_at: upcoming activities are one range per visibility arm
 
 Revision ID: activities_0002
-Revises: insights_0001
+Revises: insights_0002
 Create Date: 2026-11-26 09:00:00.000000
 
 """
@@ -9,7 +9,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'activities_0002'
-down_revision = 'insights_0001'
+down_revision = 'insights_0002'
 branch_labels = None
 depends_on = None
 
