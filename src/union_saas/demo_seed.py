@@ -15,6 +15,7 @@ Everything is drawn from ``random.Random(scale.seed)``: the same scale gives the
 that dates are spread over the two years before the day the seed runs.
 """
 import bisect
+from array import array
 import importlib
 import itertools
 import random
@@ -26,7 +27,7 @@ import sqlalchemy as sa
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.members.models import Follow, Membership
-from union_saas.tenancy.models import Tenant, segment
+from union_saas.tenancy.models import Tenant, path_ids, segment
 
 PASSWORD = "union-demo-2026"  # every seeded account's password (one hash computed once: seeding stays fast)
 
@@ -131,6 +132,9 @@ class SeedContext:
         self.follows: dict[int, list[int]] = {}  # user id -> tenant ids followed
         self.admins: dict[str, list[tuple[int, int]]] = {}  # role -> [(user id, tenant id)]
         self.counts: dict[str, int] = {}
+        self.user_created = array("d")  # registration times (timestamps), in the order of user_ids
+        self.display_names: list[str] = []  # in the order of user_ids
+        self.phone_offset = 0
         self.password_hash = None
         self._next_ids: dict[str, int] = {}
 
@@ -152,6 +156,14 @@ class SeedContext:
         first = self.next_id(table)
         self._next_ids[table.name] = first + count
         return range(first, first + count)
+
+    def user_index(self, user_id) -> int:
+        return user_id - self.user_ids[0]
+
+    def mobile(self, index) -> str:
+        """The mobile number of the ``index``-th user (distinct: 48271 is coprime with 10**8); the account
+        may leave it out, the membership form asks for it."""
+        return f"{PHONE_PREFIXES[index % len(PHONE_PREFIXES)]}{(48271 * index + self.phone_offset) % 10**8:08d}"
 
     def date_between(self, start, end) -> datetime:
         span = max((end - start).total_seconds(), 1)
@@ -279,9 +291,10 @@ def step_users(ctx: SeedContext):
     ids = ctx.reserve_ids(User.__table__, scale.users)
     ctx.user_ids = list(ids)
     ctx.admin_tenants = [(ids[i], t.id) for i, t in enumerate(admin_tenants)]
-    a = 48271  # coprime with 10**8: phone numbers are distinct
     offset = rng.randrange(10**8)
     given = [GIVEN[i:i + 1] for i in range(len(GIVEN))]
+    month_ago = ctx.now - timedelta(days=30)
+    ctx.phone_offset = offset
 
     def rows():
         for i, user_id in enumerate(ids):
@@ -291,10 +304,16 @@ def step_users(ctx: SeedContext):
                 username = f"{ctx.slug}-{i:06d}"
             ctx.usernames[user_id] = username
             name = rng.choice(SURNAMES) + "".join(rng.choices(given, k=1 if rng.random() < 0.3 else 2))
-            phone = None if rng.random() < 0.08 else \
-                f"{PHONE_PREFIXES[i % len(PHONE_PREFIXES)]}{(a * i + offset) % 10**8:08d}"
+            ctx.display_names.append(name)
+            phone = None if rng.random() < 0.08 else ctx.mobile(i)
             created = ctx.date_between(ctx.start, ctx.now)
-            last_login = ctx.date_between(created, ctx.now) if rng.random() < 0.6 else None
+            ctx.user_created.append(created.timestamp())
+            # Three in four have signed in since they registered; half of those within the last 30 days.
+            last_login = None
+            if rng.random() < 0.75:
+                recent = max(created, month_ago)
+                last_login = ctx.date_between(recent, ctx.now) if rng.random() < 0.5 or created >= month_ago \
+                    else ctx.date_between(created, month_ago)
             yield (user_id, username, name, phone, ctx.password_hash, False, True, 0, None, created, last_login)
 
     columns = ("id", "username", "display_name", "phone", "password_hash", "is_operator", "active",
@@ -313,45 +332,167 @@ def _weighted_picker(ctx, tenants):
     return pick
 
 
+ID_REGIONS = ("510105", "510104", "510106", "510107", "510108", "510112", "510113", "510114", "510115", "510116",
+              "510117", "510121", "510129", "510131", "510181", "510182", "510183", "510184", "510185", "511002",
+              "511304", "511702", "510704", "513401", "500101", "500103", "520102", "530102", "610113", "420106")
+REJECT_REASONS = (None, None, "未在本单位工作，请向所在单位工会申请", "请上传在职证明后重新申请", "姓名与身份证号不一致")
+VERIFIED_SHARE = 0.68  # active memberships found on their union's roster
+ROSTER_ONLY_SHARE = 0.08  # people on the rosters who have no account (yet), per verified member
+
+
+def _id_numbers(rng):
+    """Valid, distinct resident ID numbers (GB 11643: region, birth date 1966-2004, sequence, check digit)."""
+    from union_saas.members.identity import make_id
+
+    used = set()
+    born_from = datetime(1966, 1, 1).toordinal()
+    span = datetime(2004, 12, 31).toordinal() - born_from
+    while True:
+        born = datetime.fromordinal(born_from + int(rng.random() * span))
+        first17 = f"{rng.choice(ID_REGIONS)}{born:%Y%m%d}{int(rng.random() * 1000):03d}"
+        if first17 not in used:
+            used.add(first17)
+            yield make_id(first17)
+
+
+def _reviewers(ctx):
+    """tenant id -> the administrator who reviews its requests (the nearest one at or above it)."""
+    holder = {tenant_id: user_id for user_id, tenant_id in ctx.admin_tenants}
+    out = {}
+    for t in ctx.tenants:
+        for ancestor in reversed(path_ids(t.path)):
+            if ancestor in holder:
+                out[t.id] = holder[ancestor]
+                break
+    return out
+
+
 def step_memberships(ctx: SeedContext):
-    """One active membership for ``members`` users (drawn to tenants by weight), plus pending, closed
-    (an earlier union before a transfer) and rejected requests."""
+    """One active membership for ``members`` users (drawn to unions by weight), plus pending, closed (an
+    earlier union before a transfer: the active one is then the transfer) and rejected requests.
+
+    Every request carries the real-name data the join form asks for (name, mobile, an ID number: valid,
+    distinct, encrypted and blind-indexed with the members' own keys, as ``members.services.join`` stores
+    them). A share of the active memberships is verified: their union's roster holds the same name and
+    ID number (a ``RosterEntry`` linked to the account), found at the join or by a later roster import.
+    """
+    from union_saas.members import crypto
+    from union_saas.members.identity import mask_id
+    from union_saas.members.models import RosterEntry
+
     scale, rng = ctx.scale, ctx.rng
+    keys = crypto.keys()
     order = ctx.user_ids[:]
     rng.shuffle(order)
     ctx.user_order = order
     members = order[: scale.members]
     non_members = order[scale.members:]
-    places = [t for t in ctx.tenants if t.kind != "federation" or len(ctx.tenants) == 1]
+    places = [t for t in ctx.tenants if t.kind not in ("federation", "social_org")] or ctx.tenants
     pick = _weighted_picker(ctx, places)
-    ids = iter(ctx.reserve_ids(Membership.__table__, scale.members + scale.pending + scale.closed + scale.rejected))
+    first_id = ctx.next_id(Membership.__table__)
+    ctx.reserve_ids(Membership.__table__, scale.members + scale.pending + scale.closed + scale.rejected)
     root_of = {t.id: t.root_id for t in ctx.tenants}
+    reviewer = _reviewers(ctx)
+    numbers = _id_numbers(random.Random(f"{scale.seed}/{ctx.slug}/id-numbers"))  # per federation: one person each
+    roster = []  # (tenant id, name, id hash, cipher, masked, phone, user id, created at)
+    hour = timedelta(hours=1)
+    latest = ctx.now - timedelta(minutes=5)
+
+    def registered(user_id):
+        return datetime.fromtimestamp(ctx.user_created[ctx.user_index(user_id)], UTC)
+
+    def identity(user_id):
+        number = next(numbers)
+        return (ctx.display_names[ctx.user_index(user_id)], ctx.mobile(ctx.user_index(user_id)),
+                keys.blind_index("id:" + number), keys.encrypt(number.encode("ascii"), b"id_number"), mask_id(number))
+
+    def active(n, user_id, earlier=None):
+        """The active membership of ``members[n]``: a transfer from ``earlier`` (tenant, membership id) if given."""
+        tenant = pick()
+        ctx.home[user_id] = tenant.id
+        person = identity(user_id)
+        low = max(ctx.start, tenant.created_at, registered(user_id))
+        if earlier:
+            low = min(max(low, earlier[0].created_at) + timedelta(days=rng.randint(30, 200)),
+                      max(low, ctx.now - timedelta(days=4)))
+        created = ctx.date_between(low, max(ctx.now - timedelta(days=3), low + hour))
+        verified = rng.random() < VERIFIED_SHARE
+        on_roster = ctx.date_between(ctx.start, created)
+        if verified and rng.random() < 0.4:  # on the roster already: active at once, nobody reviews
+            decided, decided_by, verified_at = created, None, created
+        else:
+            decided = min(created + timedelta(hours=rng.randint(1, 96)), max(created, latest))
+            decided_by = reviewer.get(tenant.id)
+            verified_at = on_roster = ctx.date_between(decided, ctx.now) if verified else None  # an import
+        if verified:
+            roster.append((tenant.id, person[0], *person[2:], person[1], user_id, on_roster))
+        ctx.joined_at[user_id] = decided
+        row = (first_id + n, user_id, tenant.id, root_of[tenant.id], "active", created, decided,
+               "transfer" if earlier else "join", earlier[1] if earlier else None, *person, verified_at, decided_by,
+               None)
+        return row, created, decided, person
 
     def rows():
-        for user_id in members:
-            tenant = pick()
-            ctx.home[user_id] = tenant.id
-            created = ctx.date_between(max(ctx.start, tenant.created_at), ctx.now - timedelta(days=3))
-            decided = created + timedelta(hours=rng.randint(1, 96))
-            ctx.joined_at[user_id] = decided
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "active", created, decided)
-        for user_id in members[: scale.closed]:  # an earlier membership, closed when they transferred
-            tenant = pick()
-            created = ctx.start + (ctx.joined_at[user_id] - ctx.start) * rng.random()
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "closed", created, ctx.joined_at[user_id])
+        # Members with a transfer in their history: the earlier (closed) membership goes in first.
+        transferred = {}
+        for n, user_id in enumerate(members[: scale.closed]):
+            tenant, closed_id = pick(), first_id + scale.members + n
+            row, transfer_created, transfer_decided, person = active(n, user_id, (tenant, closed_id))
+            transferred[user_id] = row
+            low = max(ctx.start, tenant.created_at, registered(user_id))
+            created = ctx.date_between(low, max(transfer_created - timedelta(days=20), low + hour))
+            yield (closed_id, user_id, tenant.id, root_of[tenant.id], "closed", created, transfer_decided, "join",
+                   None, *person, None, reviewer.get(tenant.id), None)
+        for n, user_id in enumerate(members):
+            yield transferred.pop(user_id) if user_id in transferred else active(n, user_id)[0]
+        pending_ids = itertools.count(first_id + scale.members + scale.closed)
         for user_id in non_members[: scale.pending]:
             tenant = pick()
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "pending",
-                   ctx.date_between(ctx.now - timedelta(days=30), ctx.now), None)
+            created = ctx.date_between(max(ctx.now - timedelta(days=30), registered(user_id)), ctx.now)
+            yield (next(pending_ids), user_id, tenant.id, root_of[tenant.id], "pending", created, None, "join", None,
+                   *identity(user_id), None, None, None)
         for user_id in non_members[scale.pending: scale.pending + scale.rejected]:
             tenant = pick()
-            created = ctx.date_between(ctx.start, ctx.now - timedelta(days=5))
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "rejected", created,
-                   created + timedelta(days=rng.randint(1, 5)))
+            low = max(ctx.start, tenant.created_at, registered(user_id))
+            created = ctx.date_between(low, max(ctx.now - timedelta(days=5), low + hour))
+            yield (next(pending_ids), user_id, tenant.id, root_of[tenant.id], "rejected", created,
+                   min(created + timedelta(days=rng.randint(1, 5)), latest), "join", None, *identity(user_id), None,
+                   reviewer.get(tenant.id), rng.choice(REJECT_REASONS))
 
-    columns = ("id", "user_id", "tenant_id", "root_id", "status", "created_at", "decided_at")
+    columns = ("id", "user_id", "tenant_id", "root_id", "status", "created_at", "decided_at", "kind",
+               "from_membership_id", "real_name", "phone", "id_hash", "id_cipher", "id_masked", "verified_at",
+               "decided_by_id", "reason")
     ctx.insert(Membership.__table__, columns, rows(), scale.members + scale.closed + scale.pending + scale.rejected,
                "memberships")
+
+    # The rosters: every verified member, and people who have no account yet.
+    by_tenant = {}
+    for row in roster:
+        by_tenant.setdefault(row[0], []).append(row)
+    surnames, given = SURNAMES, GIVEN
+    for tenant_id, rows_here in by_tenant.items():
+        for _ in range(int(len(rows_here) * ROSTER_ONLY_SHARE + rng.random())):
+            number = next(numbers)
+            name = rng.choice(surnames) + "".join(rng.choices(given, k=2))
+            rows_here.append((tenant_id, name, keys.blind_index("id:" + number),
+                              keys.encrypt(number.encode("ascii"), b"id_number"), mask_id(number),
+                              ctx.mobile(rng.randrange(10**6, 10**7)), None, ctx.date_between(ctx.start, ctx.now)))
+    total = sum(len(r) for r in by_tenant.values())
+    roster_ids = iter(ctx.reserve_ids(RosterEntry.__table__, total))
+
+    def roster_rows():
+        for tenant_id in sorted(by_tenant):
+            tenant = ctx.tenant(tenant_id)
+            work_unit = tenant.name.removesuffix("工会") if tenant.kind == "enterprise" else None
+            for n, (_t, name, id_hash, cipher, masked, phone, user_id, created) in enumerate(by_tenant[tenant_id]):
+                unit = work_unit or f"成都{FIRM_WORDS[(tenant_id + n) % len(FIRM_WORDS)]}" \
+                                    f"{INDUSTRIES[(n * 7) % len(INDUSTRIES)]}有限公司"
+                yield (next(roster_ids), tenant_id, tenant.root_id, name, id_hash, cipher, masked, phone, unit,
+                       f"{tenant_id:05d}{n + 1:05d}", user_id, created, None)
+
+    ctx.insert(RosterEntry.__table__, ("id", "tenant_id", "root_id", "name", "id_hash", "id_cipher", "id_masked",
+                                       "phone", "work_unit", "member_number", "user_id", "created_at", "updated_at"),
+               roster_rows(), total, "rosters")
 
 
 def step_follows(ctx: SeedContext):
