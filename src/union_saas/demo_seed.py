@@ -18,6 +18,7 @@ import bisect
 from array import array
 import importlib
 import itertools
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
+from union_saas.core.db import UTCDateTime
 from union_saas.members.models import Follow, Membership
 from union_saas.tenancy.models import Tenant, path_ids, segment
 
@@ -55,11 +57,11 @@ SCALES = {
     "small": Scale("small", streets=4, communities_per_street=(5, 9), social_orgs=8, enterprises=220,
                    big_enterprises=4, users=3000, followers=2500, members=1500, pending=60, closed=90,
                    rejected=40, community_admin_share=0.34,
-                   options={"activities": 200, "signups": 8000}),
+                   options={"activities": 200, "signups": 8000, "notices": 60, "tasks": 24}),
     "large": Scale("large", streets=16, communities_per_street=(12, 28), social_orgs=64, enterprises=3600,
                    big_enterprises=60, users=500_000, followers=420_000, members=250_000, pending=3000,
                    closed=12_000, rejected=2000, community_admin_share=0.34,
-                   options={"activities": 10_000, "signups": 2_000_000}),
+                   options={"activities": 10_000, "signups": 2_000_000, "notices": 1200, "tasks": 300}),
 }
 DEFAULT_SLUG = "qingyang"
 BATCH = 5000
@@ -110,6 +112,17 @@ class _NoBar:
         pass
 
 
+def _fast_datetime(value):
+    """What ``UTCDateTime`` and SQLite's DATETIME make of a datetime (UTC, microseconds always written)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store UTC-aware datetimes")
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 class SeedContext:
     """What the steps share: the connection, the scale, the random source, and the ids generated so far."""
 
@@ -130,6 +143,7 @@ class SeedContext:
         self.home: dict[int, int] = {}  # user id -> tenant id of the active membership
         self.joined_at: dict[int, datetime] = {}  # user id -> date the membership became active
         self.follows: dict[int, list[int]] = {}  # user id -> tenant ids followed
+        self.follower_since: dict[int, datetime] = {}  # followers without membership -> their first follow
         self.admins: dict[str, list[tuple[int, int]]] = {}  # role -> [(user id, tenant id)]
         self.counts: dict[str, int] = {}
         self.user_created = array("d")  # registration times (timestamps), in the order of user_ids
@@ -165,6 +179,10 @@ class SeedContext:
         may leave it out, the membership form asks for it."""
         return f"{PHONE_PREFIXES[index % len(PHONE_PREFIXES)]}{(48271 * index + self.phone_offset) % 10**8:08d}"
 
+    def json(self, value):
+        """A JSON column's value as ``insert`` takes it: text for COPY, the object for SQLAlchemy."""
+        return json.dumps(value, ensure_ascii=False) if self.dialect == "postgresql" else value
+
     def date_between(self, start, end) -> datetime:
         span = max((end - start).total_seconds(), 1)
         return start + timedelta(seconds=self.rng.random() * span)
@@ -173,7 +191,7 @@ class SeedContext:
         """Write ``rows`` (tuples in ``columns`` order) into ``table``: COPY on PostgreSQL, Core elsewhere.
 
         ``self.progress(label, total)``, when given, returns a context manager with ``update(n)``
-        (``click.progressbar`` is one)."""
+        (``click.progressbar`` is one). JSON columns take ``self.json(value)``."""
         with (self.progress(label, total) if self.progress else _NoBar()) as bar:
             done = 0
             if self.dialect == "postgresql":
@@ -186,6 +204,29 @@ class SeedContext:
                         if done % BATCH == 0:
                             bar.update(BATCH)
                 bar.update(done % BATCH)
+            elif self.dialect == "sqlite":
+                # The DB-API's executemany with each column's own bind processor (what Core would apply,
+                # without building a dict and compiling parameters for each row): a few times faster.
+                raw = self.connection.connection.driver_connection
+                processors = [_fast_datetime if isinstance(table.c[c].type, UTCDateTime)
+                              else table.c[c].type._cached_bind_processor(self.connection.dialect) for c in columns]
+                converters = [(n, f) for n, f in enumerate(processors) if f is not None]  # None stays NULL
+                sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+
+                def converted(row):
+                    row = list(row)
+                    for n, f in converters:
+                        if row[n] is not None:
+                            row[n] = f(row[n])
+                    return row
+
+                iterator = iter(rows)
+                cursor = raw.cursor()
+                while batch := [converted(row) for row in itertools.islice(iterator, BATCH)]:
+                    cursor.executemany(sql, batch)
+                    done += len(batch)
+                    bar.update(len(batch))
+                cursor.close()
             else:
                 statement = table.insert()
                 iterator = iter(rows)
@@ -306,7 +347,8 @@ def step_users(ctx: SeedContext):
             name = rng.choice(SURNAMES) + "".join(rng.choices(given, k=1 if rng.random() < 0.3 else 2))
             ctx.display_names.append(name)
             phone = None if rng.random() < 0.08 else ctx.mobile(i)
-            created = ctx.date_between(ctx.start, ctx.now)
+            # The administrators' accounts come first, with their unions; the others over the two years.
+            created = ctx.date_between(ctx.start, ctx.start + timedelta(days=20) if i < len(admin_tenants) else ctx.now)
             ctx.user_created.append(created.timestamp())
             # Three in four have signed in since they registered; half of those within the last 30 days.
             last_login = None
@@ -346,10 +388,9 @@ def _id_numbers(rng):
 
     used = set()
     born_from = datetime(1966, 1, 1).toordinal()
-    span = datetime(2004, 12, 31).toordinal() - born_from
+    days = [f"{datetime.fromordinal(d):%Y%m%d}" for d in range(born_from, datetime(2004, 12, 31).toordinal())]
     while True:
-        born = datetime.fromordinal(born_from + int(rng.random() * span))
-        first17 = f"{rng.choice(ID_REGIONS)}{born:%Y%m%d}{int(rng.random() * 1000):03d}"
+        first17 = f"{rng.choice(ID_REGIONS)}{days[int(rng.random() * len(days))]}{int(rng.random() * 1000):03d}"
         if first17 not in used:
             used.add(first17)
             yield make_id(first17)
@@ -527,7 +568,11 @@ def step_follows(ctx: SeedContext):
     def rows():
         for n, (user_id, tenant_id) in enumerate(plan):
             tenant = ctx.tenant(tenant_id)
-            yield (ids + n, user_id, tenant_id, tenant.root_id, ctx.date_between(tenant.created_at, ctx.now))
+            low = max(tenant.created_at, datetime.fromtimestamp(ctx.user_created[ctx.user_index(user_id)], UTC))
+            created = ctx.date_between(low, max(low, ctx.now))
+            if user_id not in ctx.home:  # when a follower without membership first saw the federation's offers
+                ctx.follower_since[user_id] = min(created, ctx.follower_since.get(user_id, created))
+            yield (ids + n, user_id, tenant_id, tenant.root_id, created)
 
     ctx.insert(Follow.__table__, ("id", "user_id", "tenant_id", "root_id", "created_at"), rows(), len(plan), "follows")
 
@@ -547,13 +592,20 @@ def step_grants(ctx: SeedContext):
     for tenant in big[: max(1, ctx.scale.big_enterprises // 2)]:
         grants.append((members_at[tenant.id], "union_officer", tenant.id))
     ids = ctx.reserve_ids(Grant.__table__, len(grants))
+
+    def granted(user_id, tenant_id):
+        """When the grant may have been made: administrators with their union, officers once members."""
+        low = max(ctx.tenant(tenant_id).created_at, ctx.start + timedelta(days=20),
+                  ctx.joined_at.get(user_id, ctx.start))
+        return low, min(low + timedelta(days=10), ctx.now - timedelta(days=1))
+
     for user_id, role, tenant_id in grants:
         ctx.admins.setdefault(role, []).append((user_id, tenant_id))
     columns = ("id", "user_id", "role", "tenant_id", "root_id", "granted_by_id", "created_at", "expires_at",
                "revoked_at", "revoked_by_id")
     ctx.insert(Grant.__table__, columns,
                ((gid, u, r, t, ctx.tenant(t).root_id, None if u == fed_admin else fed_admin,
-                 ctx.date_between(ctx.tenant(t).created_at, ctx.now - timedelta(days=1)), None, None, None)
+                 ctx.date_between(*granted(u, t)), None, None, None)
                 for gid, (u, r, t) in zip(ids, grants)), len(grants), "grants")
 
 
