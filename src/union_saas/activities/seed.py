@@ -14,7 +14,6 @@ the counters are what that play leaves. Past activities get their reminder and c
 """
 import bisect
 import itertools
-import math
 from array import array
 from collections import deque
 from dataclasses import dataclass
@@ -39,8 +38,8 @@ NAMES = {
                 "川剧变脸欣赏会", "职工书画展"),
     "sports": ("羽毛球友谊赛", "健步走", "篮球联赛", "乒乓球比赛", "瑜伽课", "拔河比赛", "趣味运动会", "登山活动",
                "气排球邀请赛"),
-    "entertainment": ("观影活动", "亲子游园会", "青年联谊会", "职工歌手大赛", "中秋游园会", "桌游之夜",
-                      "端午包粽子比赛", "元宵猜灯谜"),
+    "entertainment": ("观影活动", "亲子游园会", "青年联谊会", "职工歌手大赛", "职工趣味游园会", "桌游之夜",
+                      "美食制作比赛", "猜谜联欢会"),
     "learning": ("劳动法知识讲座", "职业技能培训", "心理健康讲座", "消防安全培训", "急救技能培训", "理财知识讲座",
                  "职场礼仪课", "电工技能提升班", "育婴师培训"),
     "volunteering": ("社区志愿服务", "无偿献血", "环保清洁日", "敬老院慰问", "义务植树", "关爱留守儿童",
@@ -240,7 +239,7 @@ def _publishers(ctx, pools):
 def _title(rng, plan_series, tenant, category, year, month):
     short = _short(tenant)
     if plan_series:
-        series, _cat, _kinds, _months, pattern = plan_series
+        pattern = plan_series[4]
         return pattern.format(year=year, short=short if tenant.kind != "federation" else "青羊区",
                               event=rng.choice(EVENTS), topic=rng.choice(TOPICS), name=rng.choice(NAMES["culture"]))
     name = rng.choice(NAMES[category])

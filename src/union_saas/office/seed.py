@@ -274,9 +274,10 @@ def step_tasks(ctx):
                       ctx.json(target_ids), None, created))
         made = created + timedelta(seconds=rng.randint(2, 120))  # the fan-out job ran
         decider = tree.assigner(sender.id)
+        addressed = {t.id for t in tenants}
         for t in tenants:
             reporter = tree.holder(t.id)
-            below = [c for c in tree.below(t) if c.id in tree.office]
+            below = [c for c in tree.below(t) if c.id in tree.office and c.id not in addressed]
             if federation and reporter and tree.assigner(t.id) and below and rng.random() < 0.3:
                 # Passed on to the offices below it: reported once they all have.
                 cascaded_at = made + timedelta(hours=rng.uniform(1, 48))
