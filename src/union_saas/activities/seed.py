@@ -31,6 +31,7 @@ UPCOMING_DAYS = 60
 OPEN_PLATFORM_SHARE = 0.35  # federation-wide activities open to followers too
 FOLLOWER_INTEREST = 0.3  # a follower without membership signs up this much less often than a member
 CANCEL_SHARE, REMOVE_SHARE = 0.07, 0.005
+MOST_SIGNUPS = 12_000  # the district's largest events (a sports meet, an online quiz)
 LOCAL = timedelta(hours=8)  # Asia/Shanghai: activities start at local office hours
 
 NAMES = {
@@ -323,7 +324,7 @@ def plan_activities(ctx, pools):
                 (max(0.0, last - first) / max(1.0, (closes or starts) - first)) ** 0.6
             popularity = rng.lognormvariate(0, 1.1) * (3 if series and kind == "federation" else 1)
             plan.weight = eligible ** 0.7 * popularity
-            plan.eligible = eligible * 0.6
+            plan.eligible = min(eligible * 0.6, MOST_SIGNUPS)
             plan.elapsed = elapsed
         plans.append(plan)
     # Scale the weights so that the (capped) demands add up to the scale's sign-ups.

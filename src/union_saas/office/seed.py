@@ -274,16 +274,17 @@ def step_tasks(ctx):
                       ctx.json(target_ids), None, created))
         made = created + timedelta(seconds=rng.randint(2, 120))  # the fan-out job ran
         decider = tree.assigner(sender.id)
-        addressed = {t.id for t in tenants}
+        taken = {t.id for t in tenants}  # one assignment per union and task: cascades skip those that have one
         for t in tenants:
             reporter = tree.holder(t.id)
-            below = [c for c in tree.below(t) if c.id in tree.office and c.id not in addressed]
+            below = [c for c in tree.below(t) if c.id in tree.office and c.id not in taken]
             if federation and reporter and tree.assigner(t.id) and below and rng.random() < 0.3:
                 # Passed on to the offices below it: reported once they all have.
                 cascaded_at = made + timedelta(hours=rng.uniform(1, 48))
                 if cascaded_at >= now:
                     cascaded_at = made
                 parent_id = next(next_assignment)
+                taken.update(c.id for c in below)
                 children, last, all_done = [], cascaded_at, True
                 for c in below:
                     row, notes = _assignment(ctx, tree, task, c, tree.holder(c.id), tree.assigner(t.id), cascaded_at,
