@@ -10,7 +10,14 @@ from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.core.db import utcnow
 from union_saas.demo_seed import SCALES, seed
-from union_saas.office.models import Assignment, Notice, NoticeRead, NoticeReceipt, OfficeNotification, Task
+from union_saas.office.models import (
+    Assignment,
+    Notice,
+    NoticeRead,
+    NoticeReceipt,
+    OfficeNotification,
+    Task,
+)
 from union_saas.tenancy.models import Tenant
 
 SMALL = SCALES["small"]
