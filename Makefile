@@ -61,7 +61,7 @@ lint: install
 	$(BIN)/ruff check src tests bench
 
 # A realistic federation with bulk inserts (into DATABASE_URL, migrated first): small for development,
-# large for benchmarks (5,000 unions, 500,000 users; minutes on PostgreSQL).
+# large for benchmarks (5,000 unions, 500,000 users, 10,000 activities, 2,000,000 sign-ups; minutes).
 seed-small: upgrade
 	$(BIN)/flask demo seed --scale small
 

@@ -15,18 +15,23 @@ Everything is drawn from ``random.Random(scale.seed)``: the same scale gives the
 that dates are spread over the two years before the day the seed runs.
 """
 import bisect
+import gc
+import hmac
 import importlib
 import itertools
+import json
 import random
+from array import array
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
+from union_saas.core.db import UTCDateTime
 from union_saas.members.models import Follow, Membership
-from union_saas.tenancy.models import Tenant, segment
+from union_saas.tenancy.models import Tenant, path_ids, segment
 
 PASSWORD = "union-demo-2026"  # every seeded account's password (one hash computed once: seeding stays fast)
 
@@ -54,11 +59,11 @@ SCALES = {
     "small": Scale("small", streets=4, communities_per_street=(5, 9), social_orgs=8, enterprises=220,
                    big_enterprises=4, users=3000, followers=2500, members=1500, pending=60, closed=90,
                    rejected=40, community_admin_share=0.34,
-                   options={"activities": 200, "signups": 8000}),
+                   options={"activities": 200, "signups": 8000, "notices": 60, "tasks": 24}),
     "large": Scale("large", streets=16, communities_per_street=(12, 28), social_orgs=64, enterprises=3600,
                    big_enterprises=60, users=500_000, followers=420_000, members=250_000, pending=3000,
                    closed=12_000, rejected=2000, community_admin_share=0.34,
-                   options={"activities": 10_000, "signups": 2_000_000}),
+                   options={"activities": 10_000, "signups": 2_000_000, "notices": 1200, "tasks": 300}),
 }
 DEFAULT_SLUG = "qingyang"
 BATCH = 5000
@@ -109,6 +114,17 @@ class _NoBar:
         pass
 
 
+def _fast_datetime(value):
+    """What ``UTCDateTime`` and SQLite's DATETIME make of a datetime (UTC, microseconds always written)."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store UTC-aware datetimes")
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 class SeedContext:
     """What the steps share: the connection, the scale, the random source, and the ids generated so far."""
 
@@ -120,7 +136,7 @@ class SeedContext:
         self.slug = slug
         self.rng = random.Random(scale.seed)
         self.progress = progress
-        self.now = datetime.combine(datetime.now(UTC).date(), time(12), tzinfo=UTC)
+        self.now = datetime.now(UTC).replace(second=0, microsecond=0)  # nothing generated lies after it
         self.start = self.now - timedelta(days=730)
         self.tenants: list[TenantRow] = []
         self.root: TenantRow | None = None
@@ -129,8 +145,12 @@ class SeedContext:
         self.home: dict[int, int] = {}  # user id -> tenant id of the active membership
         self.joined_at: dict[int, datetime] = {}  # user id -> date the membership became active
         self.follows: dict[int, list[int]] = {}  # user id -> tenant ids followed
+        self.follower_since: dict[int, datetime] = {}  # followers without membership -> their first follow
         self.admins: dict[str, list[tuple[int, int]]] = {}  # role -> [(user id, tenant id)]
         self.counts: dict[str, int] = {}
+        self.user_created = array("d")  # registration times (timestamps), in the order of user_ids
+        self.display_names: list[str] = []  # in the order of user_ids
+        self.phone_offset = 0
         self.password_hash = None
         self._next_ids: dict[str, int] = {}
 
@@ -153,6 +173,18 @@ class SeedContext:
         self._next_ids[table.name] = first + count
         return range(first, first + count)
 
+    def user_index(self, user_id) -> int:
+        return user_id - self.user_ids[0]
+
+    def mobile(self, index) -> str:
+        """The mobile number of the ``index``-th user (distinct: 48271 is coprime with 10**8); the account
+        may leave it out, the membership form asks for it."""
+        return f"{PHONE_PREFIXES[index % len(PHONE_PREFIXES)]}{(48271 * index + self.phone_offset) % 10**8:08d}"
+
+    def json(self, value):
+        """A JSON column's value as ``insert`` takes it: text for COPY, the object for SQLAlchemy."""
+        return json.dumps(value, ensure_ascii=False) if self.dialect == "postgresql" else value
+
     def date_between(self, start, end) -> datetime:
         span = max((end - start).total_seconds(), 1)
         return start + timedelta(seconds=self.rng.random() * span)
@@ -161,7 +193,7 @@ class SeedContext:
         """Write ``rows`` (tuples in ``columns`` order) into ``table``: COPY on PostgreSQL, Core elsewhere.
 
         ``self.progress(label, total)``, when given, returns a context manager with ``update(n)``
-        (``click.progressbar`` is one)."""
+        (``click.progressbar`` is one). JSON columns take ``self.json(value)``."""
         with (self.progress(label, total) if self.progress else _NoBar()) as bar:
             done = 0
             if self.dialect == "postgresql":
@@ -174,6 +206,29 @@ class SeedContext:
                         if done % BATCH == 0:
                             bar.update(BATCH)
                 bar.update(done % BATCH)
+            elif self.dialect == "sqlite":
+                # The DB-API's executemany with each column's own bind processor (what Core would apply,
+                # without building a dict and compiling parameters for each row): a few times faster.
+                raw = self.connection.connection.driver_connection
+                processors = [_fast_datetime if isinstance(table.c[c].type, UTCDateTime)
+                              else table.c[c].type._cached_bind_processor(self.connection.dialect) for c in columns]
+                converters = [(n, f) for n, f in enumerate(processors) if f is not None]  # None stays NULL
+                sql = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
+
+                def converted(row):
+                    row = list(row)
+                    for n, f in converters:
+                        if row[n] is not None:
+                            row[n] = f(row[n])
+                    return row
+
+                iterator = iter(rows)
+                cursor = raw.cursor()
+                while batch := [converted(row) for row in itertools.islice(iterator, BATCH)]:
+                    cursor.executemany(sql, batch)
+                    done += len(batch)
+                    bar.update(len(batch))
+                cursor.close()
             else:
                 statement = table.insert()
                 iterator = iter(rows)
@@ -279,9 +334,10 @@ def step_users(ctx: SeedContext):
     ids = ctx.reserve_ids(User.__table__, scale.users)
     ctx.user_ids = list(ids)
     ctx.admin_tenants = [(ids[i], t.id) for i, t in enumerate(admin_tenants)]
-    a = 48271  # coprime with 10**8: phone numbers are distinct
     offset = rng.randrange(10**8)
     given = [GIVEN[i:i + 1] for i in range(len(GIVEN))]
+    month_ago = ctx.now - timedelta(days=30)
+    ctx.phone_offset = offset
 
     def rows():
         for i, user_id in enumerate(ids):
@@ -291,10 +347,17 @@ def step_users(ctx: SeedContext):
                 username = f"{ctx.slug}-{i:06d}"
             ctx.usernames[user_id] = username
             name = rng.choice(SURNAMES) + "".join(rng.choices(given, k=1 if rng.random() < 0.3 else 2))
-            phone = None if rng.random() < 0.08 else \
-                f"{PHONE_PREFIXES[i % len(PHONE_PREFIXES)]}{(a * i + offset) % 10**8:08d}"
-            created = ctx.date_between(ctx.start, ctx.now)
-            last_login = ctx.date_between(created, ctx.now) if rng.random() < 0.6 else None
+            ctx.display_names.append(name)
+            phone = None if rng.random() < 0.08 else ctx.mobile(i)
+            # The administrators' accounts come first, with their unions; the others over the two years.
+            created = ctx.date_between(ctx.start, ctx.start + timedelta(days=20) if i < len(admin_tenants) else ctx.now)
+            ctx.user_created.append(created.timestamp())
+            # Three in four have signed in since they registered; half of those within the last 30 days.
+            last_login = None
+            if rng.random() < 0.75:
+                recent = max(created, month_ago)
+                last_login = ctx.date_between(recent, ctx.now) if rng.random() < 0.5 or created >= month_ago \
+                    else ctx.date_between(created, month_ago)
             yield (user_id, username, name, phone, ctx.password_hash, False, True, 0, None, created, last_login)
 
     columns = ("id", "username", "display_name", "phone", "password_hash", "is_operator", "active",
@@ -313,45 +376,182 @@ def _weighted_picker(ctx, tenants):
     return pick
 
 
+ID_REGIONS = ("510105", "510104", "510106", "510107", "510108", "510112", "510113", "510114", "510115", "510116",
+              "510117", "510121", "510129", "510131", "510181", "510182", "510183", "510184", "510185", "511002",
+              "511304", "511702", "510704", "513401", "500101", "500103", "520102", "530102", "610113", "420106")
+REJECT_REASONS = (None, None, "未在本单位工作，请向所在单位工会申请", "请上传在职证明后重新申请", "姓名与身份证号不一致")
+VERIFIED_SHARE = 0.68  # active memberships found on their union's roster
+ROSTER_ONLY_SHARE = 0.08  # people on the rosters who have no account (yet), per verified member
+
+
+def _id_numbers(rng):
+    """Valid, distinct resident ID numbers (GB 11643: region, birth date 1966-2004, sequence, check digit).
+
+    The check digit's weighted sum is added up from precomputed parts (region, date, sequence): the same
+    digit as ``identity.check_digit``, a few times faster."""
+    from union_saas.members.identity import CHECK, WEIGHTS
+
+    def part(digits, offset):
+        return sum(int(d) * w for d, w in zip(digits, WEIGHTS[offset:]))
+
+    regions = [(r, part(r, 0)) for r in ID_REGIONS]
+    born_from = datetime(1966, 1, 1).toordinal()
+    days = [(d, part(d, 6)) for d in (f"{datetime.fromordinal(n):%Y%m%d}"
+                                       for n in range(born_from, datetime(2004, 12, 31).toordinal()))]
+    sequences = [(f"{n:03d}", part(f"{n:03d}", 14)) for n in range(1000)]
+    used = set()
+    random = rng.random
+    while True:
+        region, a = regions[int(random() * len(regions))]
+        day, b = days[int(random() * len(days))]
+        sequence, c = sequences[int(random() * 1000)]
+        first17 = region + day + sequence
+        if first17 not in used:
+            used.add(first17)
+            yield first17 + CHECK[(a + b + c) % 11]
+
+
+def _reviewers(ctx):
+    """tenant id -> the administrator who reviews its requests (the nearest one at or above it)."""
+    holder = {tenant_id: user_id for user_id, tenant_id in ctx.admin_tenants}
+    out = {}
+    for t in ctx.tenants:
+        for ancestor in reversed(path_ids(t.path)):
+            if ancestor in holder:
+                out[t.id] = holder[ancestor]
+                break
+    return out
+
+
 def step_memberships(ctx: SeedContext):
-    """One active membership for ``members`` users (drawn to tenants by weight), plus pending, closed
-    (an earlier union before a transfer) and rejected requests."""
+    """One active membership for ``members`` users (drawn to unions by weight), plus pending, closed (an
+    earlier union before a transfer: the active one is then the transfer) and rejected requests.
+
+    Every request carries the real-name data the join form asks for (name, mobile, an ID number: valid,
+    distinct, encrypted and blind-indexed with the members' own keys, as ``members.services.join`` stores
+    them). A share of the active memberships is verified: their union's roster holds the same name and
+    ID number (a ``RosterEntry`` linked to the account), found at the join or by a later roster import.
+    """
+    from union_saas.members import crypto
+    from union_saas.members.identity import mask_id
+    from union_saas.members.models import RosterEntry
+
     scale, rng = ctx.scale, ctx.rng
+    keys = crypto.keys()
     order = ctx.user_ids[:]
     rng.shuffle(order)
     ctx.user_order = order
     members = order[: scale.members]
     non_members = order[scale.members:]
-    places = [t for t in ctx.tenants if t.kind != "federation" or len(ctx.tenants) == 1]
+    places = [t for t in ctx.tenants if t.kind not in ("federation", "social_org")] or ctx.tenants
     pick = _weighted_picker(ctx, places)
-    ids = iter(ctx.reserve_ids(Membership.__table__, scale.members + scale.pending + scale.closed + scale.rejected))
+    first_id = ctx.next_id(Membership.__table__)
+    ctx.reserve_ids(Membership.__table__, scale.members + scale.pending + scale.closed + scale.rejected)
     root_of = {t.id: t.root_id for t in ctx.tenants}
+    reviewer = _reviewers(ctx)
+    numbers = _id_numbers(random.Random(f"{scale.seed}/{ctx.slug}/id-numbers"))  # per federation: one person each
+    roster = []  # (tenant id, name, id hash, cipher, masked, phone, user id, created at)
+    hour = timedelta(hours=1)
+    latest = ctx.now - timedelta(minutes=5)
+
+    def registered(user_id):
+        return datetime.fromtimestamp(ctx.user_created[ctx.user_index(user_id)], UTC)
+
+    def blind_index(number):  # keys.blind_index, with the one-shot HMAC
+        return hmac.digest(keys.index, ("id:" + number).encode("utf-8"), "sha256").hex()
+
+    def identity(user_id):
+        number = next(numbers)
+        return (ctx.display_names[ctx.user_index(user_id)], ctx.mobile(ctx.user_index(user_id)),
+                blind_index(number), keys.encrypt(number.encode("ascii"), b"id_number"), mask_id(number))
+
+    def active(n, user_id, earlier=None):
+        """The active membership of ``members[n]``: a transfer from ``earlier`` (tenant, membership id) if given."""
+        tenant = pick()
+        ctx.home[user_id] = tenant.id
+        person = identity(user_id)
+        low = max(ctx.start, tenant.created_at, registered(user_id))
+        if earlier:
+            low = min(max(low, earlier[0].created_at) + timedelta(days=rng.randint(30, 200)),
+                      max(low, ctx.now - timedelta(days=4)))
+        created = ctx.date_between(low, max(ctx.now - timedelta(days=3), low + hour))
+        verified = rng.random() < VERIFIED_SHARE
+        on_roster = ctx.date_between(ctx.start, created)
+        if verified and rng.random() < 0.4:  # on the roster already: active at once, nobody reviews
+            decided, decided_by, verified_at = created, None, created
+        else:
+            decided = min(created + timedelta(hours=rng.randint(1, 96)), max(created, latest))
+            decided_by = reviewer.get(tenant.id)
+            verified_at = on_roster = ctx.date_between(decided, ctx.now) if verified else None  # an import
+        if verified:
+            roster.append((tenant.id, person[0], *person[2:], person[1], user_id, on_roster))
+        ctx.joined_at[user_id] = decided
+        row = (first_id + n, user_id, tenant.id, root_of[tenant.id], "active", created, decided,
+               "transfer" if earlier else "join", earlier[1] if earlier else None, *person, verified_at, decided_by,
+               None)
+        return row, created, decided, person
 
     def rows():
-        for user_id in members:
-            tenant = pick()
-            ctx.home[user_id] = tenant.id
-            created = ctx.date_between(max(ctx.start, tenant.created_at), ctx.now - timedelta(days=3))
-            decided = created + timedelta(hours=rng.randint(1, 96))
-            ctx.joined_at[user_id] = decided
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "active", created, decided)
-        for user_id in members[: scale.closed]:  # an earlier membership, closed when they transferred
-            tenant = pick()
-            created = ctx.start + (ctx.joined_at[user_id] - ctx.start) * rng.random()
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "closed", created, ctx.joined_at[user_id])
+        # Members with a transfer in their history: the earlier (closed) membership goes in first.
+        transferred = {}
+        for n, user_id in enumerate(members[: scale.closed]):
+            tenant, closed_id = pick(), first_id + scale.members + n
+            row, transfer_created, transfer_decided, person = active(n, user_id, (tenant, closed_id))
+            transferred[user_id] = row
+            low = max(ctx.start, tenant.created_at, registered(user_id))
+            created = ctx.date_between(low, max(transfer_created - timedelta(days=20), low + hour))
+            yield (closed_id, user_id, tenant.id, root_of[tenant.id], "closed", created, transfer_decided, "join",
+                   None, *person, None, reviewer.get(tenant.id), None)
+        for n, user_id in enumerate(members):
+            yield transferred.pop(user_id) if user_id in transferred else active(n, user_id)[0]
+        pending_ids = itertools.count(first_id + scale.members + scale.closed)
         for user_id in non_members[: scale.pending]:
             tenant = pick()
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "pending",
-                   ctx.date_between(ctx.now - timedelta(days=30), ctx.now), None)
+            created = ctx.date_between(max(ctx.now - timedelta(days=30), registered(user_id)), ctx.now)
+            yield (next(pending_ids), user_id, tenant.id, root_of[tenant.id], "pending", created, None, "join", None,
+                   *identity(user_id), None, None, None)
         for user_id in non_members[scale.pending: scale.pending + scale.rejected]:
             tenant = pick()
-            created = ctx.date_between(ctx.start, ctx.now - timedelta(days=5))
-            yield (next(ids), user_id, tenant.id, root_of[tenant.id], "rejected", created,
-                   created + timedelta(days=rng.randint(1, 5)))
+            low = max(ctx.start, tenant.created_at, registered(user_id))
+            created = ctx.date_between(low, max(ctx.now - timedelta(days=5), low + hour))
+            yield (next(pending_ids), user_id, tenant.id, root_of[tenant.id], "rejected", created,
+                   min(created + timedelta(days=rng.randint(1, 5)), latest), "join", None, *identity(user_id), None,
+                   reviewer.get(tenant.id), rng.choice(REJECT_REASONS))
 
-    columns = ("id", "user_id", "tenant_id", "root_id", "status", "created_at", "decided_at")
+    columns = ("id", "user_id", "tenant_id", "root_id", "status", "created_at", "decided_at", "kind",
+               "from_membership_id", "real_name", "phone", "id_hash", "id_cipher", "id_masked", "verified_at",
+               "decided_by_id", "reason")
     ctx.insert(Membership.__table__, columns, rows(), scale.members + scale.closed + scale.pending + scale.rejected,
                "memberships")
+
+    # The rosters: every verified member, and people who have no account yet.
+    by_tenant = {}
+    for row in roster:
+        by_tenant.setdefault(row[0], []).append(row)
+    surnames, given = SURNAMES, GIVEN
+    for tenant_id, rows_here in by_tenant.items():
+        for _ in range(int(len(rows_here) * ROSTER_ONLY_SHARE + rng.random())):
+            number = next(numbers)
+            name = rng.choice(surnames) + "".join(rng.choices(given, k=2))
+            rows_here.append((tenant_id, name, blind_index(number),
+                              keys.encrypt(number.encode("ascii"), b"id_number"), mask_id(number),
+                              ctx.mobile(rng.randrange(10**6, 10**7)), None, ctx.date_between(ctx.start, ctx.now)))
+    total = sum(len(r) for r in by_tenant.values())
+    roster_ids = iter(ctx.reserve_ids(RosterEntry.__table__, total))
+
+    def roster_rows():
+        for tenant_id in sorted(by_tenant):
+            tenant = ctx.tenant(tenant_id)
+            work_unit = tenant.name.removesuffix("工会") if tenant.kind == "enterprise" else None
+            for n, (_t, name, id_hash, cipher, masked, phone, user_id, created) in enumerate(by_tenant[tenant_id]):
+                unit = work_unit or f"成都{FIRM_WORDS[(tenant_id + n) % len(FIRM_WORDS)]}" \
+                                    f"{INDUSTRIES[(n * 7) % len(INDUSTRIES)]}有限公司"
+                yield (next(roster_ids), tenant_id, tenant.root_id, name, id_hash, cipher, masked, phone, unit,
+                       f"{tenant_id:05d}{n + 1:05d}", user_id, created, None)
+
+    ctx.insert(RosterEntry.__table__, ("id", "tenant_id", "root_id", "name", "id_hash", "id_cipher", "id_masked",
+                                       "phone", "work_unit", "member_number", "user_id", "created_at", "updated_at"),
+               roster_rows(), total, "rosters")
 
 
 def step_follows(ctx: SeedContext):
@@ -386,7 +586,11 @@ def step_follows(ctx: SeedContext):
     def rows():
         for n, (user_id, tenant_id) in enumerate(plan):
             tenant = ctx.tenant(tenant_id)
-            yield (ids + n, user_id, tenant_id, tenant.root_id, ctx.date_between(tenant.created_at, ctx.now))
+            low = max(tenant.created_at, datetime.fromtimestamp(ctx.user_created[ctx.user_index(user_id)], UTC))
+            created = ctx.date_between(low, max(low, ctx.now))
+            if user_id not in ctx.home:  # when a follower without membership first saw the federation's offers
+                ctx.follower_since[user_id] = min(created, ctx.follower_since.get(user_id, created))
+            yield (ids + n, user_id, tenant_id, tenant.root_id, created)
 
     ctx.insert(Follow.__table__, ("id", "user_id", "tenant_id", "root_id", "created_at"), rows(), len(plan), "follows")
 
@@ -406,13 +610,20 @@ def step_grants(ctx: SeedContext):
     for tenant in big[: max(1, ctx.scale.big_enterprises // 2)]:
         grants.append((members_at[tenant.id], "union_officer", tenant.id))
     ids = ctx.reserve_ids(Grant.__table__, len(grants))
+
+    def granted(user_id, tenant_id):
+        """When the grant may have been made: administrators with their union, officers once members."""
+        low = max(ctx.tenant(tenant_id).created_at, ctx.start + timedelta(days=20),
+                  ctx.joined_at.get(user_id, ctx.start))
+        return low, min(low + timedelta(days=10), ctx.now - timedelta(days=1))
+
     for user_id, role, tenant_id in grants:
         ctx.admins.setdefault(role, []).append((user_id, tenant_id))
     columns = ("id", "user_id", "role", "tenant_id", "root_id", "granted_by_id", "created_at", "expires_at",
                "revoked_at", "revoked_by_id")
     ctx.insert(Grant.__table__, columns,
                ((gid, u, r, t, ctx.tenant(t).root_id, None if u == fed_admin else fed_admin,
-                 ctx.date_between(ctx.tenant(t).created_at, ctx.now - timedelta(days=1)), None, None, None)
+                 ctx.date_between(*granted(u, t)), None, None, None)
                 for gid, (u, r, t) in zip(ids, grants)), len(grants), "grants")
 
 
@@ -451,8 +662,16 @@ def seed(session, scale: Scale | str, *, slug=DEFAULT_SLUG, password_hash, domai
         raise ValueError(f"a tenant {slug!r} exists already: seed into an empty database or pass another --slug")
     ctx = SeedContext(session, scale, slug, progress)
     ctx.password_hash = password_hash
-    for step in steps(domains):
-        step(ctx)
+    # Millions of long-lived rows and ids: the cyclic collector would walk them again and again, for nothing
+    # (the steps make no reference cycles worth collecting).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for step in steps(domains):
+            step(ctx)
+    finally:
+        if collecting:
+            gc.enable()
     finish(ctx)
     session.expire_all()
     return ctx

@@ -1,5 +1,6 @@
 """The generated federation: the small scale built for real, then checked against direct counts."""
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -145,3 +146,50 @@ def test_the_cli_builds_the_small_federation(app, db_session, monkeypatch):
     assert db_session.scalar(sa.select(sa.func.count()).select_from(User)) == 400
     again = app.test_cli_runner().invoke(args=["demo", "seed", "--scale", "small"])
     assert again.exit_code != 0 and "exists already" in again.output
+
+
+def test_memberships_carry_real_name_data_and_a_share_is_verified_on_the_rosters(app, db_session, built):
+    from union_saas.members import crypto, identity
+    from union_saas.members.models import RosterEntry
+
+    memberships = db_session.scalars(sa.select(Membership).where(Membership.root_id == built.root.id)).all()
+    users = {u.id: u for u in db_session.scalars(sa.select(User).where(User.id.in_(built.user_ids)))}
+    roster = {(r.tenant_id, r.id_hash): r for r in db_session.scalars(
+        sa.select(RosterEntry).where(RosterEntry.root_id == built.root.id))}
+    by_id = {m.id: m for m in memberships}
+    numbers = {}
+    for m in memberships:
+        number = crypto.decrypt_id(m.id_cipher)
+        assert identity.id_problem(number) is None and identity.phone_problem(m.phone) is None
+        assert m.id_hash == crypto.id_hash(number) and m.id_masked == identity.mask_id(number)
+        assert numbers.setdefault(m.user_id, number) == number  # one person, one ID number
+        assert m.real_name == users[m.user_id].display_name
+        assert m.created_at >= users[m.user_id].created_at
+        assert m.decided_at is None if m.status == "pending" else m.decided_at >= m.created_at
+        entry = roster.pop((m.tenant_id, m.id_hash), None) if m.status == "active" else None
+        if m.verified_at is not None:  # on the union's roster under this name, linked to the account
+            assert m.status == "active" and m.verified_at >= m.created_at
+            assert (entry.name, entry.user_id) == (m.real_name, m.user_id) and entry.created_at <= m.verified_at
+        else:
+            assert entry is None
+        if m.kind == "transfer":
+            old = by_id[m.from_membership_id]
+            assert (old.user_id, old.status, old.decided_at) == (m.user_id, "closed", m.decided_at)
+            assert old.created_at < m.created_at
+    assert len(set(numbers.values())) == len(numbers)
+    assert all(r.user_id is None for r in roster.values()) and roster  # people on a roster with no account yet
+    active = [m for m in memberships if m.status == "active"]
+    share = sum(m.verified_at is not None for m in active) / len(active)
+    assert 0.6 < share < 0.75
+    assert sum(m.kind == "transfer" for m in active) == SMALL.closed
+    assert not any(db_session.get(Tenant, m.tenant_id).kind == "social_org" for m in memberships[:200])
+
+
+def test_a_plausible_share_of_users_signed_in_lately(db_session, built):
+    from union_saas.core.db import utcnow
+
+    since = utcnow() - timedelta(days=30)
+    users = db_session.execute(sa.select(User.created_at, User.last_login_at).where(User.id.in_(built.user_ids))).all()
+    recent = sum(1 for _c, last in users if last is not None and last >= since)
+    assert 0.3 < recent / len(users) < 0.5
+    assert all(last is None or created <= last <= utcnow() for created, last in users)
