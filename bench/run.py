@@ -62,6 +62,15 @@ sys.path.insert(0, str(BENCH))
 from targets import TARGETS, fill, member_account
 
 
+def pii_key():
+    """The key the data set was seeded with: ``PII_KEY``, else the development key ``make seed-large``
+    wrote under instance/ (ID numbers of the data set decrypt with it), else a fresh one."""
+    if os.environ.get("PII_KEY"):
+        return os.environ["PII_KEY"]
+    dev_key = REPO / "instance" / "pii.key"
+    return dev_key.read_text().strip() if dev_key.exists() else secrets.token_urlsafe(48)
+
+
 def machine():
     cpu = "unknown"
     try:
@@ -478,7 +487,7 @@ def main():
     if not (args.skip_http and args.skip_burst):
         secret = secrets.token_urlsafe(48)
         env = {**os.environ, "UNION_SAAS_ENV": "production", "SECRET_KEY": secret,
-               "PII_KEY": os.environ.get("PII_KEY") or secrets.token_urlsafe(48),
+               "PII_KEY": pii_key(),
                "DATABASE_URL": args.database, "REDIS_URL": args.redis}
         logdir = Path(tempfile.mkdtemp(prefix="union-saas-bench-"))
         product = hello = None

@@ -83,11 +83,16 @@ def _facts(session, root_id, now):
                         .where(Membership.root_id == root_id).group_by(Membership.tenant_id, Membership.status)),
         lambda r: {f"members_{r.status}": r.n, "members_verified": r.verified})
     since = now - timedelta(days=RECENT_DAYS)
-    engaged = sa.select(SignUp.user_id).where(sa.or_(SignUp.created_at >= since, SignUp.checked_in_at >= since))
+    # Who signed in, signed up or checked in since then: one set (UNION removes the repeats), joined to
+    # the memberships. Not ``last_login_at >= since OR user_id IN (sign-ups)``: PostgreSQL runs that
+    # IN once per membership when it expects the sign-ups not to fit in memory (minutes at 2,000,000).
+    engaged = sa.union(
+        sa.select(User.id.label("user_id")).where(User.last_login_at >= since),
+        sa.select(SignUp.user_id).where(SignUp.created_at >= since),
+        sa.select(SignUp.user_id).where(SignUp.checked_in_at >= since)).subquery()
     add(session.execute(sa.select(Membership.tenant_id, sa.func.count().label("n"))
-                        .join(User, User.id == Membership.user_id)
-                        .where(Membership.root_id == root_id, Membership.status == "active",
-                               sa.or_(User.last_login_at >= since, Membership.user_id.in_(engaged)))
+                        .join(engaged, engaged.c.user_id == Membership.user_id)
+                        .where(Membership.root_id == root_id, Membership.status == "active")
                         .group_by(Membership.tenant_id)),
         lambda r: {"members_recently_active": r.n})
     add(session.execute(sa.select(Follow.tenant_id, sa.func.count().label("n"))
