@@ -411,9 +411,9 @@ def _id_numbers(rng):
             yield first17 + CHECK[(a + b + c) % 11]
 
 
-def _reviewers(ctx):
-    """tenant id -> the administrator who reviews its requests (the nearest one at or above it)."""
-    holder = {tenant_id: user_id for user_id, tenant_id in ctx.admin_tenants}
+def nearest_holder(ctx, holder):
+    """tenant id -> the user ``holder`` names at the tenant or at its nearest ancestor that has one
+    (``holder``: tenant id -> user id); tenants with none above them are left out."""
     out = {}
     for t in ctx.tenants:
         for ancestor in reversed(path_ids(t.path)):
@@ -421,6 +421,11 @@ def _reviewers(ctx):
                 out[t.id] = holder[ancestor]
                 break
     return out
+
+
+def _reviewers(ctx):
+    """tenant id -> the administrator who reviews its requests (the nearest one at or above it)."""
+    return nearest_holder(ctx, {tenant_id: user_id for user_id, tenant_id in ctx.admin_tenants})
 
 
 def step_memberships(ctx: SeedContext):

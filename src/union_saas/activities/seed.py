@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from union_saas.activities.models import Activity, Notification, SignUp
 from union_saas.core.markup import render_markdown
-from union_saas.tenancy.models import path_ids
+from union_saas.demo_seed import nearest_holder
 
 DAY = 86400.0
 UPCOMING_SHARE = 0.02  # of the activities: in the next 60 days
@@ -211,13 +211,7 @@ def _creators(ctx):
     for role in ("federation_admin", "union_admin", "union_officer"):
         for user_id, tenant_id in ctx.admins.get(role, ()):
             holder.setdefault(tenant_id, user_id)
-    out = {}
-    for t in ctx.tenants:
-        for ancestor in reversed(path_ids(t.path)):
-            if ancestor in holder:
-                out[t.id] = holder[ancestor]
-                break
-    return out
+    return nearest_holder(ctx, holder)
 
 
 def _publishers(ctx, pools):
