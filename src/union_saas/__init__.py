@@ -193,9 +193,9 @@ def register_commands(app):
 
 
 def check(app):
-    """Refuse to start with an unguarded route or a permission missing from policies/."""
+    """Refuse to start with an unguarded route, an unknown resource or a permission missing from policies/."""
+    from union_saas.access.guards import check_routes
     from union_saas.access.policy import USED
-    from union_saas.core.web import check_routes_declare_access
 
-    check_routes_declare_access(app)
+    check_routes(app)
     app.extensions["union_saas.policy"].check_used(USED)

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from union_saas.access import engine, schemas, services
-from union_saas.access.guards import record_view, require, signed_in, tenant_view
+from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.accounts.services import get_by_username
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import ValidationFailed
@@ -41,10 +41,8 @@ def create_grant(data, tenant):
 @blp.response(204)
 @blp.alt_response(403, description="The role has permissions the caller does not hold here")
 @blp.alt_response(404, description="No such grant, or not visible")
-@record_view("grant.manage")
-def delete_grant(grant_id):
-    grant = services.get_grant(db.session, grant_id)
-    require("grant.manage", grant.tenant)
+@record_view("grant", "grant.manage")
+def delete_grant(grant):
     services.revoke(db.session, current_user, grant)
 
 

@@ -61,6 +61,10 @@ class Subject:
                 return True
         return False
 
+    def holds_at(self, permission: str, path: str) -> bool:
+        """Holds ``permission`` by a grant at ``path`` itself, not inherited from above: acts as that office."""
+        return permission in self._by_path.get(path, ())
+
     def manages(self, path: str) -> bool:
         """Holds any grant at ``path`` or above it: may see the tenant's management pages."""
         return any(prefix in self._by_path for prefix in ancestor_paths(path))
@@ -169,6 +173,13 @@ def can(user, permission: str, tenant) -> bool:
 
 def manages(user, tenant) -> bool:
     return subject(user).manages(tenant.path)
+
+
+def holds_at(user, permission: str, tenant) -> bool:
+    """``user`` holds ``permission`` through a grant at ``tenant`` itself: they act as that union's office (a
+    read or a report counts for it), not as an ancestor's officer looking in."""
+    check_permission_name(permission)
+    return subject(user).holds_at(permission, tenant.path)
 
 
 def permissions_at(user, tenant) -> frozenset:

@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from union_saas.access import engine
+from union_saas.access import engine, resources
 from union_saas.access.models import Grant
 from union_saas.access.policy import perm
 from union_saas.core.audit import record
@@ -141,3 +141,12 @@ def audit_stmt(tenant):
     return (sa.select(AuditEntry).options(joinedload(AuditEntry.actor), joinedload(AuditEntry.tenant))
             .where(AuditEntry.root_id == tenant.root_id, subtree_clause(AuditEntry.tenant_path, tenant.path))
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+
+
+def _load_grant(session, grant_id):
+    return session.scalar(sa.select(Grant).options(joinedload(Grant.user), joinedload(Grant.tenant),
+                                                   joinedload(Grant.granted_by))
+                          .where(Grant.id == grant_id, Grant.revoked_at.is_(None)))
+
+
+GRANT = resources.register("grant", Grant, visible="managers", manage=GRANT_MANAGE, load=_load_grant)

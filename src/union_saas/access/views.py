@@ -1,5 +1,4 @@
 """Grants page (with "why?") and audit log page of a tenant."""
-import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -7,10 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from union_saas.access import engine, schemas, services
-from union_saas.access.guards import record_view, require, tenant_view
+from union_saas.access.guards import record_view, tenant_view
 from union_saas.accounts.services import get_by_username
 from union_saas.core.audit import AUDIT_LABELS
-from union_saas.core.errors import DomainError, ValidationFailed, rollback_keeping_audit
+from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
 from union_saas.extensions import db
 from union_saas.tenancy.sections import manage_tab
@@ -38,14 +38,14 @@ def grantable_roles(tenant):
     return [r for r in engine.policy().roles.values() if tenant.kind in r.kinds and r.permissions <= held]
 
 
-def render_grants(tenant, *, values=None, errors=None, detail=None, explained=None, status=200):
+def render_grants(tenant, *, values=None, errors=None, detail=None, explained=None):
     subtree = request.args.get("include") == "subtree"
     page = paginate(db.session, services.grants_stmt(tenant, include_subtree=subtree),
                     request.args.get("page", 1, type=int), 100)
     return render_template("access/grants.html", tenant=tenant, page=page, subtree=subtree,
                            above=services.grants_above(db.session, tenant), roles=grantable_roles(tenant),
                            permissions=sorted(engine.policy().permissions), values=values or {},
-                           errors=errors or {}, detail=detail, explained=explained), status
+                           errors=errors or {}, detail=detail, explained=explained)
 
 
 @bp.route("/manage/<slug>/grants", methods=["GET"])
@@ -61,32 +61,28 @@ def grants(tenant):
             explained = {"user": user, "permission": permission,
                          **services.explain_doc(db.session, user, permission, tenant)}
         except DomainError as error:
-            return render_grants(tenant, errors=error.errors, detail=error.detail, status=error.status)
+            return render_grants(tenant, errors=error.errors, detail=error.detail), error.status
     return render_grants(tenant, explained=explained)
+
+
+def grant_form():
+    return {"username": request.form.get("username", "").strip(), "role": request.form.get("role", "")}
 
 
 @bp.route("/manage/<slug>/grants", methods=["POST"])
 @tenant_view("grant.manage")
+@form_page(render_grants, values=grant_form)
 def create_grant(tenant):
-    values = {"username": request.form.get("username", "").strip(), "role": request.form.get("role", "")}
-    try:
-        data = schemas.GrantCreateSchema().load(values)
-        user = get_by_username(db.session, data["username"])
-        services.grant_role(db.session, current_user, tenant, user, data["role"])
-    except ma.ValidationError as error:
-        return render_grants(tenant, values=values, errors=error.messages, status=422)
-    except DomainError as error:
-        rollback_keeping_audit(error)
-        return render_grants(tenant, values=values, errors=error.errors, detail=error.detail, status=error.status)
+    data = load(schemas.GrantCreateSchema(), grant_form())
+    user = get_by_username(db.session, data["username"])
+    services.grant_role(db.session, current_user, tenant, user, data["role"])
     flash(_("%(user)s is now %(role)s here.", user=user.display_name, role=role_label(data["role"])))
     return redirect(url_for("access.grants", slug=tenant.slug))
 
 
 @bp.route("/manage/grants/<int:grant_id>/revoke", methods=["POST"])
-@record_view("grant.manage")
-def revoke(grant_id):
-    grant = services.get_grant(db.session, grant_id)
-    require("grant.manage", grant.tenant)
+@record_view("grant", "grant.manage")
+def revoke(grant):
     back = request.form.get("back_slug") or grant.tenant.slug
     services.revoke(db.session, current_user, grant)
     flash(_("Revoked %(role)s of %(user)s.", role=role_label(grant.role), user=grant.user.display_name))

@@ -1,62 +1,21 @@
 """Activities API (API.md, Activities and sign-up)."""
-import os
-
-from flask import current_app, url_for
+from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from union_saas.access import engine
 from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.activities import schemas, services, tasks
+from union_saas.activities.schemas import activity_doc, signup_doc
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden
 from union_saas.core.pagination import PageArgs, page_schema, paginate
+from union_saas.core.web import signing_key
 from union_saas.extensions import db
 from union_saas.tenancy import services as tenancy
 
 blp = Blueprint("activities_api", __name__, url_prefix="/api/v1", description="Activities and sign-up")
-
-
-def upload_dir():
-    return current_app.config.get("UPLOAD_DIR") or os.path.join(current_app.instance_path, "uploads", "activities")
-
-
-def secret():
-    return current_app.config["SECRET_KEY"]
-
-
-def my_doc(signup, rank=None):
-    if signup is None or signup.status not in ("confirmed", "waitlisted"):
-        return None
-    doc = {"status": signup.status}
-    if rank is not None:
-        doc["position"] = rank
-    return doc
-
-
-def activity_doc(activity, signup=None, rank=None):
-    return {
-        "id": activity.id, "tenant": activity.tenant.slug, "tenant_name": activity.tenant.name,
-        "title": activity.title, "description": activity.description, "description_html": activity.description_html,
-        "cover_url": url_for("activities.cover", activity_id=activity.id, v=activity.cover) if activity.cover else None,
-        "category": activity.category, "series": activity.series, "starts_at": activity.starts_at,
-        "ends_at": activity.ends_at, "location": activity.location, "online_url": activity.online_url,
-        "scope": activity.scope, "capacity": activity.capacity, "remaining": activity.remaining,
-        "signup_opens_at": activity.signup_opens_at, "signup_closes_at": activity.signup_closes_at,
-        "members_only": activity.members_only, "confirmed_count": activity.confirmed_count,
-        "waitlist_count": activity.waitlist_count, "status": activity.status, "my_signup": my_doc(signup, rank),
-    }
-
-
-def page_doc(page, docs):
-    return {"items": docs, "page": page.page, "per_page": page.per_page, "total": page.total}
-
-
-def signup_doc(signup, rank=None):
-    return {"id": signup.id, "user": signup.user.username, "display_name": signup.user.display_name,
-            "union": signup.home_tenant.name if signup.home_tenant else None, "status": signup.status,
-            "position": rank if rank is not None else signup.position, "created_at": signup.created_at,
-            "checked_in_at": signup.checked_in_at}
 
 
 # --- publish, edit, cancel -----------------------------------------------------------------------
@@ -80,16 +39,15 @@ def list_managed(args, tenant):
     """Activities of this union and every union below it, drafts and cancelled ones included."""
     page = paginate(db.session, services.manage_stmt(tenant, status=args.get("status")), args["page"],
                     args["per_page"])
-    return page_doc(page, [activity_doc(a) for a in page.items])
+    return page.doc([activity_doc(a) for a in page.items])
 
 
 @blp.route("/activities/<int:activity_id>", methods=["PATCH"])
 @blp.arguments(schemas.ActivityPatchSchema)
 @blp.response(200, schemas.ActivitySchema)
 @blp.alt_response(409, description="Cancelled already")
-@record_view("activity.manage")
-def patch_activity(data, activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def patch_activity(data, activity):
     tenant = activity.tenant
     activity = services.update_activity(db.session, current_user, activity, data)
     activity.tenant = tenant
@@ -99,18 +57,16 @@ def patch_activity(data, activity_id):
 @blp.route("/activities/<int:activity_id>/publish", methods=["POST"])
 @blp.response(200, schemas.ActivitySchema)
 @blp.alt_response(409, description="Not a draft")
-@record_view("activity.manage")
-def publish_activity(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def publish_activity(activity):
     return activity_doc(services.publish(db.session, current_user, activity))
 
 
 @blp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
 @blp.response(200, schemas.ActivitySchema)
 @blp.alt_response(409, description="Cancelled already")
-@record_view("activity.manage")
-def cancel_activity(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def cancel_activity(activity):
     tenant = activity.tenant
     services.cancel(db.session, current_user, activity)
     activity.tenant = tenant
@@ -120,10 +76,9 @@ def cancel_activity(activity_id):
 @blp.route("/activities/<int:activity_id>/cover", methods=["POST"])
 @blp.arguments(schemas.CoverSchema, location="files")
 @blp.response(200, schemas.ActivitySchema)
-@record_view("activity.manage")
-def upload_cover(files, activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
-    services.save_cover(db.session, current_user, activity, files["file"], upload_dir())
+@record_view("activity", services.MANAGE)
+def upload_cover(files, activity):
+    services.save_cover(db.session, current_user, activity, files["file"], services.upload_dir())
     return activity_doc(activity)
 
 
@@ -142,15 +97,14 @@ def list_activities(args):
                               where=args["where"], root_id=root_id)
     page = paginate(db.session, stmt, args["page"], args["per_page"])
     mine = services.my_signups(db.session, current_user, [a.id for a in page.items])
-    return page_doc(page, [activity_doc(a, mine.get(a.id)) for a in page.items])
+    return page.doc([activity_doc(a, mine.get(a.id)) for a in page.items])
 
 
 @blp.route("/activities/<int:activity_id>", methods=["GET"])
 @blp.response(200, schemas.ActivitySchema)
 @blp.alt_response(404, description="No such activity, or not visible to the caller")
-@signed_in
-def get_activity(activity_id):
-    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+@record_view("activity")
+def get_activity(activity):
     signup = services.my_signups(db.session, current_user, [activity.id]).get(activity.id)
     rank = services.waitlist_rank(db.session, signup) if signup else None
     return activity_doc(activity, signup, rank)
@@ -162,14 +116,9 @@ def get_activity(activity_id):
 @blp.response(201, schemas.SignUpResultSchema)
 @blp.alt_response(403, description="Members only, and the caller is not a verified member")
 @blp.alt_response(409, description="Signed up already, or the sign-up window is closed")
-@signed_in
-def sign_up(activity_id):
-    def work():
-        viewer = services.viewer(db.session, current_user)
-        activity = services.get_visible(db.session, viewer, activity_id)
-        return services.sign_up(db.session, viewer, activity_id, activity=activity)
-
-    signup = services.retrying(db.session, work)
+@record_view("activity")
+def sign_up(activity):
+    signup = services.sign_up_retrying(db.session, services.viewer(db.session, current_user), activity)
     body = {"id": signup.id, "status": signup.status}
     if signup.status == "waitlisted":
         body["position"] = signup.rank  # the last on the waitlist: its length, counted under the lock
@@ -180,32 +129,27 @@ def sign_up(activity_id):
 @blp.response(204)
 @blp.alt_response(404, description="Not signed up")
 @blp.alt_response(409, description="Too late: the activity has started")
-@signed_in
-def cancel_my_signup(activity_id):
-    def work():
-        services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-        services.cancel_signup(db.session, current_user, activity_id)
-
-    services.retrying(db.session, work)
+@record_view("activity")
+def cancel_my_signup(activity):
+    activity_id = activity.id
+    services.retrying(db.session, lambda: services.cancel_signup(db.session, current_user, activity_id))
 
 
 @blp.route("/activities/<int:activity_id>/signups", methods=["GET"])
 @blp.arguments(schemas.SignUpListArgs, location="query")
 @blp.response(200, page_schema(schemas.SignUpSchema))
-@record_view("activity.manage")
-def list_signups(args, activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def list_signups(args, activity):
     page = paginate(db.session, services.signups_stmt(activity, status=args.get("status")), args["page"],
                     args["per_page"])
-    return page_doc(page, [signup_doc(s) for s in page.items])
+    return page.doc([signup_doc(s) for s in page.items])
 
 
 @blp.route("/activities/<int:activity_id>/signups/<int:signup_id>", methods=["DELETE"])
 @blp.response(204)
 @blp.alt_response(409, description="No longer signed up")
-@record_view("activity.manage")
-def remove_signup(activity_id, signup_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def remove_signup(activity, signup_id):
     services.remove_signup(db.session, current_user, activity, signup_id)
 
 
@@ -217,10 +161,10 @@ def my_activities(args):
     """My live sign-ups, soonest first, with the ticket the organiser scans."""
     page = paginate(db.session, services.my_activities_stmt(current_user), args["page"], args["per_page"])
     ranks = services.waitlist_ranks(db.session, page.items)
-    return page_doc(page, [{
+    return page.doc([{
         "activity": activity_doc(s.activity, s, ranks.get(s.id)), "status": s.status,
         "position": ranks.get(s.id), "checked_in_at": s.checked_in_at,
-        "ticket": services.ticket_code(secret(), s) if s.status == "confirmed" else None} for s in page.items])
+        "ticket": services.ticket_code(signing_key(), s) if s.status == "confirmed" else None} for s in page.items])
 
 
 # --- check in ------------------------------------------------------------------------------------
@@ -231,20 +175,16 @@ def my_activities(args):
 @blp.alt_response(403, description="No confirmed place; or a ticket sent by someone who does not organise it")
 @blp.alt_response(409, description="Checked in already, or check-in is not open")
 @blp.alt_response(422, description="Wrong, forged or expired code")
-@signed_in
-def check_in(data, activity_id):
+@record_view("activity")
+def check_in(data, activity):
     """With ``code`` (the screen's QR) the caller checks themself in; with ``ticket`` an organiser checks in
     the ticket's holder. Nobody checks in someone else otherwise."""
     if data.get("ticket"):
-        activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-        from union_saas.access import engine
-
-        if not engine.can(current_user, "activity.manage", activity.tenant):
+        if not engine.can(current_user, services.MANAGE, activity.tenant):
             raise Forbidden(_("Only the organisers check in someone else, by scanning their ticket."))
-        signup = services.check_in_ticket(db.session, secret(), current_user, activity, data["ticket"])
+        signup = services.check_in_ticket(db.session, signing_key(), current_user, activity, data["ticket"])
     else:
-        activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-        signup = services.check_in_with_code(db.session, secret(), current_user, activity, data["code"])
+        signup = services.check_in_with_code(db.session, signing_key(), current_user, activity, data["code"])
     user = db.session.get(type(current_user._get_current_object()), signup.user_id)
     return {"signup": signup.id, "user": user.username, "display_name": user.display_name,
             "checked_in_at": signup.checked_in_at}
@@ -252,11 +192,10 @@ def check_in(data, activity_id):
 
 @blp.route("/activities/<int:activity_id>/checkin-code", methods=["GET"])
 @blp.response(200, schemas.CheckInCodeSchema)
-@record_view("activity.manage")
-def checkin_code(activity_id):
+@record_view("activity", services.MANAGE)
+def checkin_code(activity):
     """The code the organiser's screen shows now (it changes every 30 seconds)."""
-    activity = services.get_managed(db.session, current_user, activity_id)
-    code, expires_in = services.checkin_code(secret(), activity)
+    code, expires_in = services.checkin_code(signing_key(), activity)
     return {"code": code, "expires_in": expires_in,
             "url": url_for("activities.scan", activity_id=activity.id, code=code, _external=True)}
 
@@ -265,17 +204,15 @@ def checkin_code(activity_id):
 
 @blp.route("/activities/<int:activity_id>/measures", methods=["GET"])
 @blp.response(200, schemas.MeasuresSchema)
-@record_view("activity.manage")
-def measures(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def measures(activity):
     return services.measures(db.session, activity)
 
 
 @blp.route("/activities/<int:activity_id>/export", methods=["POST"])
 @blp.response(202, schemas.JobAcceptedSchema)
-@record_view("activity.manage")
-def export(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def export(activity):
     record = jobs.submit(db.session, tasks.export_signups, activity.id, owner=current_user, tenant=activity.tenant)
     return {"job": record.id}
 
@@ -284,9 +221,8 @@ def export(activity_id):
 @blp.arguments(schemas.MessageSchema)
 @blp.response(201, schemas.MessageResultSchema)
 @blp.alt_response(409, description="Not published")
-@record_view("activity.manage")
-def message(data, activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", services.MANAGE)
+def message(data, activity):
     return {"sent": services.message_confirmed(db.session, current_user, activity, data["body"])}
 
 
@@ -298,7 +234,7 @@ def message(data, activity_id):
 @signed_in
 def notifications(args):
     page = paginate(db.session, services.notifications_stmt(current_user), args["page"], args["per_page"])
-    return page_doc(page, [{"id": n.id, "kind": n.kind, "text": n.text(), "body": n.body,
+    return page.doc([{"id": n.id, "kind": n.kind, "text": n.text(), "body": n.body,
                             "activity": n.activity_id, "created_at": n.created_at, "read_at": n.read_at}
                            for n in page.items])
 
@@ -315,4 +251,4 @@ def read_notifications():
 @signed_in
 def calendar():
     """The secret URL of my calendar feed (confirmed activities), for a phone's calendar app."""
-    return {"url": url_for("activities.feed", token=services.feed_token(secret(), current_user), _external=True)}
+    return {"url": url_for("activities.feed", token=services.feed_token(signing_key(), current_user), _external=True)}

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from union_saas.core.db import Base, created_at_column, utcnow
+from union_saas.tenancy.content import SCOPES, Published
 
-SCOPES = ("tenant", "subtree", "platform")
 STATUSES = ("draft", "published", "cancelled")
 CATEGORIES = ("culture", "sports", "entertainment", "learning", "volunteering", "online")
 SIGNUP_STATUSES = ("confirmed", "waitlisted", "cancelled", "removed")
@@ -23,11 +23,6 @@ LIVE_SIGNUP = ("confirmed", "waitlisted")
 RAW_HTML = re.compile(r"<(?!(?:https?://|mailto:)[^>\s]*>)\s*/?\s*[a-zA-Z!?]|javascript\s*:|data\s*:\s*text/html",
                       re.IGNORECASE)
 
-SCOPE_LABELS = {
-    "tenant": _l("This union only"),
-    "subtree": _l("This union and every union below it"),
-    "platform": _l("The whole federation"),
-}
 STATUS_LABELS = {"draft": _l("Draft"), "published": _l("Published"), "cancelled": _l("Cancelled")}
 CATEGORY_LABELS = {
     "culture": _l("Culture"), "sports": _l("Sports"), "entertainment": _l("Entertainment"),
@@ -37,8 +32,11 @@ SIGNUP_LABELS = {"confirmed": _l("Confirmed"), "waitlisted": _l("On the waitlist
                  "cancelled": _l("Cancelled"), "removed": _l("Removed by the organiser")}
 
 
-class Activity(Base):
+class Activity(Published, Base):
     __tablename__ = "activity"
+    LISTED = ("published",)
+    SHOWN = ("published", "cancelled")
+
     __table_args__ = (
         sa.CheckConstraint(f"scope IN {SCOPES}", name="scope"),
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
@@ -55,8 +53,6 @@ class Activity(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     title: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     description_html: Mapped[str] = mapped_column(sa.Text, default="")
@@ -71,7 +67,6 @@ class Activity(Base):
     signup_opens_at: Mapped[datetime | None]
     signup_closes_at: Mapped[datetime | None]
     members_only: Mapped[bool] = mapped_column(default=True)
-    scope: Mapped[str] = mapped_column(sa.String(16), default="tenant")
     status: Mapped[str] = mapped_column(sa.String(16), default="published")
     confirmed_count: Mapped[int] = mapped_column(default=0)
     waitlist_count: Mapped[int] = mapped_column(default=0)
@@ -84,16 +79,10 @@ class Activity(Base):
     cancelled_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
 
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
-
     @property
     def remaining(self):
         """Places left, or None when unlimited."""
         return None if self.capacity is None else max(0, self.capacity - self.confirmed_count)
-
-    @property
-    def scope_label(self):
-        return SCOPE_LABELS.get(self.scope, self.scope)
 
     @property
     def status_label(self):

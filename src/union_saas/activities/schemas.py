@@ -1,5 +1,6 @@
 """Activity API shapes (API.md, Activities and sign-up); the pages validate their forms with the same schemas."""
 import marshmallow as ma
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from union_saas.activities.models import (
@@ -185,3 +186,38 @@ class NotificationSchema(ma.Schema):
 class CalendarSchema(ma.Schema):
     url = ma.fields.String(required=True, metadata={"description": "secret feed URL of my confirmed activities"})
 
+
+
+# --- presenters: what the pages and the API show of a record (one place for both) -------------------
+
+def my_doc(signup, rank=None):
+    """The caller's own sign-up as the activity shows it: ``{status, position?}``, or None."""
+    if signup is None or signup.status not in ("confirmed", "waitlisted"):
+        return None
+    doc = {"status": signup.status}
+    if rank is not None:
+        doc["position"] = rank
+    return doc
+
+
+def activity_doc(activity, signup=None, rank=None):
+    """An activity as API.md gives it (its ``tenant`` loaded), with the caller's sign-up."""
+    return {
+        "id": activity.id, "tenant": activity.tenant.slug, "tenant_name": activity.tenant.name,
+        "title": activity.title, "description": activity.description, "description_html": activity.description_html,
+        "cover_url": url_for("activities.cover", activity_id=activity.id, v=activity.cover) if activity.cover else None,
+        "category": activity.category, "series": activity.series, "starts_at": activity.starts_at,
+        "ends_at": activity.ends_at, "location": activity.location, "online_url": activity.online_url,
+        "scope": activity.scope, "capacity": activity.capacity, "remaining": activity.remaining,
+        "signup_opens_at": activity.signup_opens_at, "signup_closes_at": activity.signup_closes_at,
+        "members_only": activity.members_only, "confirmed_count": activity.confirmed_count,
+        "waitlist_count": activity.waitlist_count, "status": activity.status, "my_signup": my_doc(signup, rank),
+    }
+
+
+def signup_doc(signup, rank=None):
+    """A sign-up as its organisers see it (``user`` and ``home_tenant`` loaded)."""
+    return {"id": signup.id, "user": signup.user.username, "display_name": signup.user.display_name,
+            "union": signup.home_tenant.name if signup.home_tenant else None, "status": signup.status,
+            "position": rank if rank is not None else signup.position, "created_at": signup.created_at,
+            "checked_in_at": signup.checked_in_at}

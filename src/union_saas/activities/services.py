@@ -12,7 +12,7 @@ OR (scope='platform' AND root_id=:root)``; a user without membership sees the pl
 of the federations whose tenants they follow; organisers also see what they manage, drafts included.
 """
 import functools
-from dataclasses import dataclass
+import os
 from datetime import UTC, timedelta
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from union_saas.access import engine
+from union_saas.access import engine, resources
 from union_saas.access.policy import perm
 from union_saas.activities.models import (
     LIVE_SIGNUP,
@@ -35,8 +35,9 @@ from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from union_saas.core.markup import render_markdown
-from union_saas.members.services import followed_root_ids, home_of
-from union_saas.tenancy.models import Tenant, path_ids, subtree_clause
+from union_saas.members import audience
+from union_saas.members.audience import Viewer, published, viewer  # noqa: F401 - views ask services for the viewer
+from union_saas.tenancy.models import Tenant, subtree_clause
 
 MANAGE = perm("activity.manage")
 AUDIT_LABELS.update({
@@ -183,54 +184,11 @@ def set_cover(session, actor, activity, name):
 
 # --- who sees what ------------------------------------------------------------------------------
 
-@dataclass
-class Viewer:
-    """What visibility needs to know of a user: their home (or the federations they follow)."""
-
-    user: object
-    home: Tenant | None
-    followed_roots: list
-
-    @property
-    def ancestors_and_home(self) -> list[int]:
-        return path_ids(self.home.path) if self.home else []
+ACTIVITY = published("activity", Activity, MANAGE)
 
 
-def viewer(session, user) -> Viewer:
-    home = home_of(session, user)
-    return Viewer(user, home, [] if home is not None else followed_root_ids(session, user))
-
-
-def audience_clause(v: Viewer):
-    """Published activities whose scope reaches ``v`` (DESIGN.md idea 3), or None when nothing does."""
-    if v.home is not None:
-        return sa.or_(
-            sa.and_(Activity.scope == "tenant", Activity.tenant_id == v.home.id),
-            sa.and_(Activity.scope == "subtree", Activity.tenant_id.in_(v.ancestors_and_home)),
-            sa.and_(Activity.scope == "platform", Activity.root_id == v.home.root_id),
-        )
-    if v.followed_roots:
-        return sa.and_(Activity.scope == "platform", Activity.root_id.in_(v.followed_roots))
-    return None
-
-
-def managed_clause(user):
-    """Activities of tenants where ``user`` holds activity.manage (any status): ``access.engine.filter``."""
-    if not engine.subject(user).scopes(MANAGE):
-        return None
-    return Activity.tenant_id.in_(engine.filter(sa.select(Tenant.id), user, MANAGE))
-
-
-def visible_clause(v: Viewer, *, include_cancelled=False):
-    parts = []
-    audience = audience_clause(v)
-    if audience is not None:
-        shown = ("published", "cancelled") if include_cancelled else ("published",)
-        parts.append(sa.and_(Activity.status.in_(shown), audience))
-    managed = managed_clause(v.user)
-    if managed is not None:
-        parts.append(managed)
-    return sa.or_(*parts) if parts else sa.false()
+def visible_clause(v: Viewer, *, statuses=None):
+    return audience.visible_clause(Activity, v, MANAGE, statuses=statuses)
 
 
 def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", root_id=None, now=None):
@@ -257,57 +215,14 @@ def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", ro
     return stmt.order_by(order, Activity.id)
 
 
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database: a larger one names nothing
-
-
-def _id(value):
-    if not isinstance(value, int) or not 0 < value <= MAX_ID:
-        raise NotFound(_("No such activity."))
-    return value
-
-
 def get_visible(session, v: Viewer, activity_id) -> Activity:
     """The activity, if ``v`` may see it; 404 otherwise (never 403: no existence leak)."""
-    _id(activity_id)
-    if v.home is not None and managed_clause(v.user) is None:  # a member who manages nothing: most requests
-        activity = session.scalar(_visible_to_member_stmt(), {"aid": activity_id, "home": v.home.id,
-                                                              "ancestors": v.ancestors_and_home, "root": v.home.root_id})
-    else:
-        activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
-                                  .where(Activity.id == activity_id, visible_clause(v, include_cancelled=True)))
-    if activity is None:
-        raise NotFound(_("No such activity."))
-    return activity
-
-
-@functools.cache
-def _visible_to_member_stmt():
-    """``get_visible``'s query for a member who manages nothing, built once (``visible_clause`` with
-    parameters ``aid``, ``home``, ``ancestors``, ``root``)."""
-    audience = sa.or_(
-        sa.and_(Activity.scope == "tenant", Activity.tenant_id == sa.bindparam("home")),
-        sa.and_(Activity.scope == "subtree", Activity.tenant_id.in_(sa.bindparam("ancestors", expanding=True))),
-        sa.and_(Activity.scope == "platform", Activity.root_id == sa.bindparam("root")),
-    )
-    return (sa.select(Activity).options(joinedload(Activity.tenant))
-            .where(Activity.id == sa.bindparam("aid"), Activity.status.in_(("published", "cancelled")), audience))
+    return resources.fetch(session, v.user, "activity", activity_id)
 
 
 def get_managed(session, user, activity_id) -> Activity:
     """The activity, if ``user`` may manage it: 404 when they may not see it, 403 when they only see it."""
-    _id(activity_id)
-    activity = session.scalar(sa.select(Activity).options(joinedload(Activity.tenant))
-                              .where(Activity.id == activity_id))
-    if activity is None:
-        raise NotFound(_("No such activity."))
-    if not engine.can(user, MANAGE, activity.tenant):
-        if not engine.manages(user, activity.tenant):
-            try:
-                get_visible(session, viewer(session, user), activity_id)
-            except NotFound:
-                raise NotFound(_("No such activity.")) from None
-        raise Forbidden(_("Your role here does not allow this."))
-    return activity
+    return resources.fetch(session, user, "activity", activity_id, MANAGE)
 
 
 def manage_stmt(tenant, *, status=None):
@@ -338,6 +253,16 @@ def waitlist_rank(session, signup) -> int | None:
 
 class Busy(Conflict):
     """SQLite would not give the write lock to a transaction that had read an older state: run it again."""
+
+
+def sign_up_retrying(session, v: Viewer, activity) -> SignUp:
+    """``sign_up`` for an activity the caller may see, run again (found again) when SQLite was busy."""
+    activity_id, first = activity.id, [activity]
+
+    def work():
+        return sign_up(session, v, activity_id, activity=first.pop() if first else get_visible(session, v, activity_id))
+
+    return retrying(session, work)
 
 
 def retrying(session, work, attempts=8):
@@ -514,7 +439,6 @@ def cancel_signup(session, user, activity_id, *, now=None) -> SignUp:
 def remove_signup(session, actor, activity, signup_id, *, now=None) -> SignUp:
     """The organiser removes someone; they are told, and the place goes to the waitlist."""
     now = now or utcnow()
-    _id(signup_id)
     activity = lock(session, activity.id)
     signup = session.scalar(sa.select(SignUp).where(SignUp.id == signup_id, SignUp.activity_id == activity.id))
     if signup is None:
@@ -654,6 +578,12 @@ def reminder_window(now):
 MAX_COVER_BYTES = 2 * 1024 * 1024
 
 
+def upload_dir():
+    from flask import current_app
+
+    return current_app.config.get("UPLOAD_DIR") or os.path.join(current_app.instance_path, "uploads", "activities")
+
+
 def cover_kind(head: bytes) -> str | None:
     """The image type from its first bytes (never from the file name or the browser's word)."""
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -667,7 +597,6 @@ def cover_kind(head: bytes) -> str | None:
 
 def save_cover(session, actor, activity, storage, directory, max_bytes=MAX_COVER_BYTES) -> str:
     """Check and store an uploaded cover under ``directory``; the old file is removed."""
-    import os
     import secrets
 
     raw = storage.read(max_bytes + 1)

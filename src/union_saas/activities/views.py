@@ -4,7 +4,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
-import marshmallow as ma
 import qrcode
 import qrcode.image.svg
 from flask import (
@@ -26,19 +25,21 @@ from union_saas.access import engine
 from union_saas.access.guards import (
     public,
     record_view,
-    require_visible,
     signed_in,
+    tenant_public,
     tenant_view,
 )
 from union_saas.activities import schemas, services, tasks
-from union_saas.activities.api import activity_doc, secret, upload_dir
-from union_saas.activities.models import CATEGORIES, CATEGORY_LABELS, SCOPE_LABELS
+from union_saas.activities.models import CATEGORIES, CATEGORY_LABELS
+from union_saas.activities.schemas import activity_doc
 from union_saas.core import jobs
-from union_saas.core.errors import DomainError, NotFound, ValidationFailed
+from union_saas.core.errors import NotFound
+from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
+from union_saas.core.web import signing_key
 from union_saas.extensions import db
 from union_saas.tenancy import sections
-from union_saas.tenancy import services as tenancy
+from union_saas.tenancy.content import SCOPE_LABELS
 
 bp = Blueprint("activities", __name__, template_folder="templates")
 
@@ -89,13 +90,6 @@ def form_input(form, tenant, *, partial=False):
     return data
 
 
-def load_form(schema, data):
-    try:
-        return schema.load(data)
-    except ma.ValidationError as error:
-        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
-
-
 def form_values(activity, tenant):
     """An activity as the form shows it (local times for datetime-local inputs)."""
     zone = local_zone(tenant)
@@ -130,9 +124,8 @@ def home_section(tenant, user):
 
 
 @bp.route("/t/<slug>/activities")
-@public
-def feed_page(slug):
-    tenant = require_visible(tenancy.get_by_slug(db.session, slug))
+@tenant_public
+def feed_page(tenant):
     category = request.args.get("category") if request.args.get("category") in CATEGORIES else None
     where = request.args.get("where") if request.args.get("where") in ("mine", "above") else "everywhere"
     page, mine, viewer = None, {}, None
@@ -146,26 +139,21 @@ def feed_page(slug):
 
 
 @bp.route("/activities/<int:activity_id>")
-@signed_in
-def detail(activity_id):
+@record_view("activity")
+def detail(activity):
     viewer = services.viewer(db.session, current_user)
-    activity = services.get_visible(db.session, viewer, activity_id)
     signup = services.my_signups(db.session, current_user, [activity.id]).get(activity.id)
     rank = services.waitlist_rank(db.session, signup) if signup else None
     return render_template("activities/detail.html", activity=activity, tenant=activity.tenant, signup=signup,
                            rank=rank, viewer=viewer, now=services.utcnow(),
-                           may_manage=engine.can(current_user, "activity.manage", activity.tenant))
+                           may_manage=engine.can(current_user, services.MANAGE, activity.tenant))
 
 
 @bp.route("/activities/<int:activity_id>/signup", methods=["POST"])
-@signed_in
-def sign_up(activity_id):
-    def work():
-        viewer = services.viewer(db.session, current_user)
-        activity = services.get_visible(db.session, viewer, activity_id)
-        return services.sign_up(db.session, viewer, activity_id, activity=activity)
-
-    signup = services.retrying(db.session, work)
+@record_view("activity")
+def sign_up(activity):
+    activity_id = activity.id
+    signup = services.sign_up_retrying(db.session, services.viewer(db.session, current_user), activity)
     if signup.status == "confirmed":
         flash(_("You are in: your place is confirmed."))
     else:
@@ -175,24 +163,20 @@ def sign_up(activity_id):
 
 
 @bp.route("/activities/<int:activity_id>/signup/cancel", methods=["POST"])
-@signed_in
-def cancel_signup(activity_id):
-    def work():
-        services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-        services.cancel_signup(db.session, current_user, activity_id)
-
-    services.retrying(db.session, work)
+@record_view("activity")
+def cancel_signup(activity):
+    activity_id = activity.id
+    services.retrying(db.session, lambda: services.cancel_signup(db.session, current_user, activity_id))
     flash(_("Your sign-up is cancelled."))
     return redirect(url_for("activities.detail", activity_id=activity_id))
 
 
 @bp.route("/activities/<int:activity_id>/cover")
-@signed_in
-def cover(activity_id):
-    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+@record_view("activity")
+def cover(activity):
     if not activity.cover:
         raise NotFound(_("No cover image."))
-    path = os.path.join(upload_dir(), activity.cover)
+    path = os.path.join(services.upload_dir(), activity.cover)
     if not os.path.isfile(path):
         raise NotFound(_("No cover image."))
     response = send_file(path, max_age=3600)
@@ -212,9 +196,8 @@ def activity_url(activity):
 
 
 @bp.route("/activities/<int:activity_id>/calendar.ics")
-@signed_in
-def activity_ics(activity_id):
-    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
+@record_view("activity")
+def activity_ics(activity):
     text = services.ics([activity], host=request.host.split(":")[0], name=activity.title,
                         url_for_activity=activity_url)
     return ics_response(text, f"activity-{activity.id}.ics")
@@ -224,42 +207,40 @@ def activity_ics(activity_id):
 @public
 def feed(token):
     """A person's calendar feed: their confirmed activities. The secret token is the only key."""
-    user = services.feed_user(db.session, secret(), token)
+    user = services.feed_user(db.session, signing_key(), token)
     text = services.ics(services.feed_activities(db.session, user), host=request.host.split(":")[0],
                         name=_("My union activities"), url_for_activity=activity_url)
     return ics_response(text, "activities.ics")
 
 
+def render_scan(activity, *, values=None, errors=None, detail=None):
+    return render_template("activities/scan.html", activity=activity, code=request.values.get("code", ""),
+                           detail=detail, errors=errors or {})
+
+
 @bp.route("/activities/<int:activity_id>/scan", methods=["GET", "POST"])
-@signed_in
-def scan(activity_id):
+@record_view("activity")
+@form_page(render_scan)
+def scan(activity):
     """Where the screen's QR leads: GET asks to confirm, POST checks the caller in."""
-    activity = services.get_visible(db.session, services.viewer(db.session, current_user), activity_id)
-    code = request.values.get("code", "")
     if request.method == "GET":
-        return render_template("activities/scan.html", activity=activity, code=code)
-    try:
-        services.check_in_with_code(db.session, secret(), current_user, activity, code)
-    except DomainError as error:
-        db.session.rollback()
-        return render_template("activities/scan.html", activity=activity, code=code, detail=error.detail,
-                               status=error.status), error.status
+        return render_scan(activity)
+    services.check_in_with_code(db.session, signing_key(), current_user, activity, request.values.get("code", ""))
     flash(_("Checked in. Enjoy %(title)s!", title=activity.title))
-    return redirect(url_for("activities.detail", activity_id=activity_id))
+    return redirect(url_for("activities.detail", activity_id=activity.id))
 
 
 @bp.route("/t/<slug>/me/activities")
-@signed_in
-def my_activities(slug):
-    tenant = require_visible(tenancy.get_by_slug(db.session, slug))
+@tenant_public(signed_in=True)
+def my_activities(tenant):
     page = paginate(db.session, services.my_activities_stmt(current_user, upcoming_only=True),
                     request.args.get("page", 1, type=int), 30)
     ranks = services.waitlist_ranks(db.session, page.items)
-    tickets = {s.id: qr_svg(services.ticket_code(secret(), s)) for s in page.items if s.status == "confirmed"}
-    codes = {s.id: services.ticket_code(secret(), s) for s in page.items if s.status == "confirmed"}
+    tickets = {s.id: qr_svg(services.ticket_code(signing_key(), s)) for s in page.items if s.status == "confirmed"}
+    codes = {s.id: services.ticket_code(signing_key(), s) for s in page.items if s.status == "confirmed"}
     return render_template("activities/mine.html", tenant=tenant, page=page, ranks=ranks, tickets=tickets,
                            codes=codes, feed_url=url_for("activities.feed", token=services.feed_token(
-                               secret(), current_user), _external=True))
+                               signing_key(), current_user), _external=True))
 
 
 @bp.route("/me/notifications", methods=["GET", "POST"])
@@ -282,59 +263,56 @@ def manage_list(tenant):
     return render_template("activities/manage_list.html", tenant=tenant, page=page, status=status)
 
 
-def render_form(tenant, *, activity=None, values=None, errors=None, detail=None, status=200):
+def sent_form():
+    """The activity form as typed (the checkbox as a boolean)."""
+    values = dict(request.form)
+    values["members_only"] = request.form.get("members_only") == "on"
+    return values
+
+
+def render_form(tenant=None, activity=None, *, values=None, errors=None, detail=None):
+    tenant = tenant or activity.tenant
     return render_template("activities/form.html", tenant=tenant, activity=activity, values=values or {},
-                           errors=errors or {}, detail=detail, scopes=scope_options(tenant), **options()), status
+                           errors=errors or {}, detail=detail, scopes=scope_options(tenant), **options())
+
+
+def save_cover(activity):
+    upload = request.files.get("cover")
+    if upload is not None and upload.filename:
+        services.save_cover(db.session, current_user, activity, upload, services.upload_dir())
 
 
 @bp.route("/manage/<slug>/activities/new", methods=["GET", "POST"])
 @tenant_view("activity.manage")
+@form_page(render_form, values=sent_form)
 def create(tenant):
     if request.method == "GET":
         return render_form(tenant, values={"members_only": True, "scope": "tenant", "category": "culture"})
-    try:
-        data = load_form(schemas.ActivityCreateSchema(), form_input(request.form, tenant))
-        activity = services.create_activity(db.session, current_user, tenant, data)
-        upload = request.files.get("cover")
-        if upload is not None and upload.filename:
-            services.save_cover(db.session, current_user, activity, upload, upload_dir())
-    except DomainError as error:
-        db.session.rollback()
-        values = dict(request.form)
-        values["members_only"] = request.form.get("members_only") == "on"
-        return render_form(tenant, values=values, errors=error.errors, detail=error.detail, status=error.status)
+    data = load(schemas.ActivityCreateSchema(), form_input(request.form, tenant))
+    activity = services.create_activity(db.session, current_user, tenant, data)
+    save_cover(activity)
     flash(_("%(title)s is saved.", title=activity.title))
     return redirect(url_for("activities.manage_detail", activity_id=activity.id))
 
 
 @bp.route("/manage/activities/<int:activity_id>/edit", methods=["GET", "POST"])
-@record_view("activity.manage")
-def edit(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", "activity.manage")
+@form_page(render_form, values=sent_form)
+def edit(activity):
     tenant = activity.tenant
     if request.method == "GET":
-        return render_form(tenant, activity=activity, values=form_values(activity, tenant))
-    try:
-        data = load_form(schemas.ActivityPatchSchema(), form_input(request.form, tenant, partial=True))
-        services.update_activity(db.session, current_user, activity, data)
-        upload = request.files.get("cover")
-        if upload is not None and upload.filename:
-            services.save_cover(db.session, current_user, activity, upload, upload_dir())
-    except DomainError as error:
-        db.session.rollback()
-        values = dict(request.form)
-        values["members_only"] = request.form.get("members_only") == "on"
-        activity = services.get_managed(db.session, current_user, activity_id)
-        return render_form(activity.tenant, activity=activity, values=values, errors=error.errors,
-                           detail=error.detail, status=error.status)
+        return render_form(tenant, activity, values=form_values(activity, tenant))
+    data = load(schemas.ActivityPatchSchema(), form_input(request.form, tenant, partial=True))
+    services.update_activity(db.session, current_user, activity, data)
+    activity.tenant = tenant
+    save_cover(activity)
     flash(_("Saved."))
-    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+    return redirect(url_for("activities.manage_detail", activity_id=activity.id))
 
 
 @bp.route("/manage/activities/<int:activity_id>")
-@record_view("activity.manage")
-def manage_detail(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", "activity.manage")
+def manage_detail(activity):
     status = request.args.get("status") if request.args.get("status") in ("confirmed", "waitlisted", "cancelled",
                                                                          "removed") else None
     page = paginate(db.session, services.signups_stmt(activity, status=status),
@@ -345,88 +323,79 @@ def manage_detail(activity_id):
 
 
 @bp.route("/manage/activities/<int:activity_id>/publish", methods=["POST"])
-@record_view("activity.manage")
-def publish(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", "activity.manage")
+def publish(activity):
     services.publish(db.session, current_user, activity)
     flash(_("Published."))
-    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+    return redirect(url_for("activities.manage_detail", activity_id=activity.id))
 
 
 @bp.route("/manage/activities/<int:activity_id>/cancel", methods=["POST"])
-@record_view("activity.manage")
-def cancel(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", "activity.manage")
+def cancel(activity):
     told = services.cancel(db.session, current_user, activity)
     flash(_("Cancelled; %(n)d people were told.", n=told))
-    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+    return redirect(url_for("activities.manage_detail", activity_id=activity.id))
 
 
 @bp.route("/manage/activities/<int:activity_id>/signups/<int:signup_id>/remove", methods=["POST"])
-@record_view("activity.manage")
-def remove_signup(activity_id, signup_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", "activity.manage")
+def remove_signup(activity, signup_id):
     services.remove_signup(db.session, current_user, activity, signup_id)
     flash(_("Removed; the first on the waitlist, if any, has the place."))
-    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+    return redirect(url_for("activities.manage_detail", activity_id=activity.id))
 
 
 @bp.route("/manage/activities/<int:activity_id>/message", methods=["POST"])
-@record_view("activity.manage")
-def message(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
-    data = load_form(schemas.MessageSchema(), {"body": request.form.get("body", "").strip()})
+@record_view("activity", "activity.manage")
+def message(activity):
+    data = load(schemas.MessageSchema(), {"body": request.form.get("body", "").strip()})
     sent = services.message_confirmed(db.session, current_user, activity, data["body"])
     flash(_("Sent to %(n)d confirmed participants.", n=sent))
-    return redirect(url_for("activities.manage_detail", activity_id=activity_id))
+    return redirect(url_for("activities.manage_detail", activity_id=activity.id))
 
 
 @bp.route("/manage/activities/<int:activity_id>/export", methods=["POST"])
-@record_view("activity.manage")
-def export(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
+@record_view("activity", "activity.manage")
+def export(activity):
     record = jobs.submit(db.session, tasks.export_signups, activity.id, owner=current_user, tenant=activity.tenant)
     return redirect(url_for("core.job_page", job_id=record.id,
                             back=url_for("activities.manage_detail", activity_id=activity.id)))
 
 
 @bp.route("/manage/activities/<int:activity_id>/checkin")
-@record_view("activity.manage")
-def checkin_screen(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
-    return render_template("activities/checkin.html", activity=activity, tenant=activity.tenant,
-                           **checkin_context(activity))
+@record_view("activity", "activity.manage")
+def checkin_screen(activity):
+    return render_checkin(activity)
 
 
 def checkin_context(activity):
-    code, expires_in = services.checkin_code(secret(), activity)
+    code, expires_in = services.checkin_code(signing_key(), activity)
     url = url_for("activities.scan", activity_id=activity.id, code=code, _external=True)
     checked_in = services.measures(db.session, activity)["checked_in"]
     return {"qr": qr_svg(url), "url": url, "expires_in": expires_in, "checked_in": checked_in}
 
 
 @bp.route("/manage/activities/<int:activity_id>/checkin/qr")
-@record_view("activity.manage")
-def checkin_qr(activity_id):
+@record_view("activity", "activity.manage")
+def checkin_qr(activity):
     """The screen's QR, fresh (the page fetches it every 30 seconds)."""
-    activity = services.get_managed(db.session, current_user, activity_id)
     return render_template("activities/_checkin_qr.html", activity=activity, **checkin_context(activity))
 
 
+def render_checkin(activity, *, values=None, errors=None, detail=None):
+    return render_template("activities/checkin.html", activity=activity, tenant=activity.tenant, detail=detail,
+                           **checkin_context(activity))
+
+
 @bp.route("/manage/activities/<int:activity_id>/checkin/ticket", methods=["POST"])
-@record_view("activity.manage")
-def checkin_ticket(activity_id):
-    activity = services.get_managed(db.session, current_user, activity_id)
-    try:
-        signup = services.check_in_ticket(db.session, secret(), current_user, activity,
-                                          request.form.get("ticket", "").strip())
-    except DomainError as error:
-        db.session.rollback()
-        activity = services.get_managed(db.session, current_user, activity_id)
-        return render_template("activities/checkin.html", activity=activity, tenant=activity.tenant,
-                               detail=error.detail, **checkin_context(activity)), error.status
+@record_view("activity", "activity.manage")
+@form_page(render_checkin)
+def checkin_ticket(activity):
+    signup = services.check_in_ticket(db.session, signing_key(), current_user, activity,
+                                      request.form.get("ticket", "").strip())
     flash(_("%(name)s is checked in.", name=signup.user.display_name))
-    return redirect(url_for("activities.checkin_screen", activity_id=activity_id))
+    return redirect(url_for("activities.checkin_screen", activity_id=activity.id))
 
 
 # --- scheduled reminders ---------------------------------------------------------------------------

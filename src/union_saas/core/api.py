@@ -54,6 +54,8 @@ GUARD_RESPONSES = {
                404: "No such union, or the caller manages nothing there"},
     "record": {401: "Not signed in", 403: "The caller's role here does not allow this",
                404: "No such record, or not visible to the caller"},
+    "tenant_public": {404: "No such union"},
+    "tenant_signed_in": {401: "Not signed in", 404: "No such union"},
 }
 
 

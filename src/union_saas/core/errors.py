@@ -97,15 +97,23 @@ def flatten_webargs(messages):
     return flat
 
 
-def rollback_keeping_audit(error):
-    """Undo the request's changes; keep the audit entry of a refusal, which must outlive them."""
+def keep_audit(error):
+    """A refusal's audit entry outlives the refused change: undo the request's writes, record it, commit."""
     from union_saas.core.audit import record
     from union_saas.extensions import db
 
-    db.session.rollback()
     if getattr(error, "audit", None) is not None:
+        db.session.rollback()
         record(db.session, **error.audit)
         db.session.commit()
+
+
+def rollback_keeping_audit(error):
+    """Undo the request's changes; keep the audit entry of a refusal, which must outlive them."""
+    from union_saas.extensions import db
+
+    db.session.rollback()
+    keep_audit(error)
 
 
 def register_error_handlers(app):

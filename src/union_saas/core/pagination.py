@@ -1,31 +1,24 @@
 """Pages of results: ``?page=1&per_page=50`` (max 200) -> ``{items, page, per_page, total}``."""
-from dataclasses import dataclass
-
 import marshmallow as ma
-import sqlalchemy as sa
+from flask_sqlalchemy.pagination import SelectPagination
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000
 
 
 class PageArgs(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
     per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=MAX_PER_PAGE))
 
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
+class Page(SelectPagination):
+    """One page of a statement's results (Flask-SQLAlchemy's pagination): ``items``, ``page``, ``per_page``,
+    ``total``, ``pages``, ``has_next``...; rows instead of scalars when made with ``scalars=False``."""
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def _query_items(self):
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        result = self._query_args["session"].execute(select)
+        return list(result.unique().scalars()) if self._query_args["scalars"] else list(result)
 
     def doc(self, items=None) -> dict:
         """The API body ``{items, page, per_page, total}``; ``items`` are this page's rows as documents
@@ -34,13 +27,19 @@ class Page:
                 "total": self.total}
 
 
+class EmptyPage(Page):
+    """A page of nothing (no query), for a list that cannot hold anything for this caller."""
+
+    def __init__(self, page=1, per_page=50):
+        self.page, self.per_page, self.max_per_page, self.items, self.total = page, per_page, MAX_PER_PAGE, [], 0
+
+
 def paginate(session, stmt, page=1, per_page=50, *, scalars=True) -> Page:
-    """Two queries whatever the size: a count and one page of rows."""
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
-    items = list(rows.scalars() if scalars else rows)
-    return Page(items, page, per_page, total)
+    """Two queries whatever the size: one page of rows and a count. A page beyond the last is empty; a page
+    number beyond any list is the largest one (the API refuses it first, 422)."""
+    page = min(max(1, page or 1), MAX_PAGE)
+    return Page(select=stmt, session=session, page=page, per_page=max(1, min(per_page, MAX_PER_PAGE)),
+                max_per_page=MAX_PER_PAGE, error_out=False, scalars=scalars)
 
 
 _page_schemas = {}

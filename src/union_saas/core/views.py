@@ -8,7 +8,8 @@ from flask import Blueprint, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access.guards import signed_in
+from union_saas.access import resources
+from union_saas.access.guards import record_view
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.errors import NotFound
 from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord
@@ -44,10 +45,13 @@ def job_result_label(key):
 
 def own_job(job_id) -> JobRecord:
     """A job is visible to the person who started it, and to nobody else."""
-    record = db.session.get(JobRecord, job_id)
-    if record is None or record.owner_id != current_user.id:
-        raise NotFound(_("No such job."))
-    return record
+    return resources.fetch(db.session, current_user, "job", job_id)
+
+
+JOB = resources.register("job", JobRecord, key=str, owner=lambda record: None, load=lambda session, job_id:
+                         session.get(JobRecord, job_id),
+                         visible=lambda session, user, record: record.owner_id == user.id,
+                         inside=lambda session, record, tenant: record.tenant_id == tenant.id)
 
 
 def job_file_info(record):
@@ -68,9 +72,8 @@ def job_doc(record, endpoint="jobs_api.job_file"):
             "progress": record.progress, "result": record.result, "error": record.error, "file": info}
 
 
-def send_job_file(job_id):
-    """The file of a finished job the caller started; 404 for anyone else, or while it runs."""
-    record = own_job(job_id)
+def send_job_file(record):
+    """The file of a finished job the caller started (the guard checked); 404 while it runs."""
     row = None
     if record.status == "finished":
         row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id)
@@ -82,29 +85,29 @@ def send_job_file(job_id):
 
 
 @bp.route("/jobs/<job_id>")
-@signed_in
-def job_page(job_id):
-    record = own_job(job_id)
+@record_view("job")
+def job_page(job):
+    record = job
     return render_template("job.html", job=job_doc(record, "core.job_file_page"), back=safe_next(request.args.get("back")))
 
 
 @bp.route("/jobs/<job_id>/file")
-@signed_in
-def job_file_page(job_id):
-    return send_job_file(job_id)
+@record_view("job")
+def job_file_page(job):
+    return send_job_file(job)
 
 
 @blp.route("/jobs/<job_id>", methods=["GET"])
 @blp.response(200, JobSchema)
 @blp.alt_response(404, description="No such job, or started by someone else")
-@signed_in
-def job_status(job_id):
-    return job_doc(own_job(job_id))
+@record_view("job")
+def job_status(job):
+    return job_doc(job)
 
 
 @blp.route("/jobs/<job_id>/file", methods=["GET"])
 @blp.response(200, description="The file the job produced")
 @blp.alt_response(404, description="No such job, started by someone else, not finished, or without a file")
-@signed_in
-def job_file(job_id):
-    return send_job_file(job_id)
+@record_view("job")
+def job_file(job):
+    return send_job_file(job)

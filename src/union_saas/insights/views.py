@@ -1,6 +1,5 @@
 """Insights pages: /manage/<slug>/insights, read from the rollups, and the refresh command."""
 import click
-import marshmallow as ma
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -10,7 +9,7 @@ from flask_login import current_user
 from union_saas.access.guards import tenant_view
 from union_saas.activities.models import CATEGORY_LABELS
 from union_saas.core import jobs
-from union_saas.core.errors import ValidationFailed
+from union_saas.core.forms import load
 from union_saas.extensions import db
 from union_saas.insights import schemas, services, tasks
 from union_saas.insights.models import FIGURES, LABELS
@@ -23,10 +22,7 @@ sections.manage_tab("insights.overview", _l("Insights"), "insights.view", 60)
 
 
 def table_args(args):
-    try:
-        return schemas.InsightsArgs().load(args)
-    except ma.ValidationError as error:
-        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
+    return load(schemas.InsightsArgs(), args)
 
 
 @bp.route("/manage/<slug>/insights")

@@ -10,6 +10,7 @@ from union_saas.access.guards import (
     require,
     require_visible,
     signed_in,
+    tenant_public,
     tenant_view,
 )
 from union_saas.accounts.services import ME_FIELDS
@@ -18,7 +19,8 @@ from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
 from union_saas.core.pagination import page_schema, paginate
 from union_saas.extensions import db
-from union_saas.members import schemas, services, tasks
+from union_saas.members import files, schemas, services, tasks
+from union_saas.members import poster as posters
 from union_saas.tenancy.services import get_by_slug
 
 blp = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Membership, transfers, followers")
@@ -42,20 +44,13 @@ def target_tenant(slug, field="tenant"):
         raise ValidationFailed(errors={field: [_("No union has this address.")]}) from None
 
 
-def managed_membership(member_id, permission):
-    m = services.get_membership(db.session, member_id)
-    require(permission, m.tenant)
-    return m
-
-
 @blp.route("/tenants/<slug>/membership", methods=["POST"])
 @blp.arguments(schemas.JoinSchema)
 @blp.response(201, schemas.StatusSchema)
 @blp.alt_response(409, description="Already a member somewhere (transfer instead), or a request is pending")
 @blp.alt_response(422, description="Bad ID number (check digit, birth date), phone or name")
-@signed_in
-def join(data, slug):
-    tenant = visible_tenant(slug)
+@tenant_public(signed_in=True)
+def join(data, tenant):
     return status_doc(services.join(db.session, current_user, tenant, **data))
 
 
@@ -89,17 +84,17 @@ def member_counts(tenant):
 @blp.route("/members/<int:member_id>", methods=["GET"])
 @blp.response(200, schemas.MemberSchema)
 @blp.alt_response(404, description="No such member, or not visible")
-@record_view("member.view")
-def get_member(member_id):
-    return schemas.member_doc(managed_membership(member_id, "member.view"))
+@record_view("member", "member.view")
+def get_member(member):
+    return schemas.member_doc(member)
 
 
 @blp.route("/members/<int:member_id>/id-number", methods=["GET"])
 @blp.response(200, schemas.SensitiveSchema)
 @blp.alt_response(403, description="member.view_sensitive is needed")
-@record_view("member.view_sensitive")
-def reveal_id_number(member_id):
-    m = managed_membership(member_id, "member.view_sensitive")
+@record_view("member", "member.view_sensitive")
+def reveal_id_number(member):
+    m = member
     return {"id": m.id, "id_number": services.reveal_id_number(db.session, current_user, m)}
 
 
@@ -107,9 +102,9 @@ def reveal_id_number(member_id):
 @blp.arguments(schemas.DecisionSchema)
 @blp.response(200, schemas.MemberSchema)
 @blp.alt_response(409, description="Already decided")
-@record_view("member.review")
-def approve(data, member_id):
-    m = managed_membership(member_id, "member.review")
+@record_view("member", "member.review")
+def approve(data, member):
+    m = member
     services.approve(db.session, current_user, m)
     return schemas.member_doc(services.get_membership(db.session, m.id))
 
@@ -118,9 +113,9 @@ def approve(data, member_id):
 @blp.arguments(schemas.DecisionSchema)
 @blp.response(200, schemas.MemberSchema)
 @blp.alt_response(409, description="Already decided")
-@record_view("member.review")
-def reject(data, member_id):
-    m = managed_membership(member_id, "member.review")
+@record_view("member", "member.review")
+def reject(data, member):
+    m = member
     services.reject(db.session, current_user, m, data.get("reason"))
     return schemas.member_doc(services.get_membership(db.session, m.id))
 
@@ -142,13 +137,10 @@ def transfer_as_caller(user, m, target):
 @blp.response(200, schemas.StatusSchema)
 @blp.alt_response(409, description="Not active, or a request is already pending")
 @blp.alt_response(422, description="Unknown target union")
-@record_view("member.review")
-def transfer(data, member_id):
+@record_view("membership")
+def transfer(data, membership):
     user = current_user._get_current_object()
-    m = services.get_membership(db.session, member_id)
-    if m.user_id != user.id and not engine.manages(user, m.tenant):
-        raise NotFound(_("No such member."))
-    new = transfer_as_caller(user, m, target_tenant(data["tenant"]))
+    new = transfer_as_caller(user, membership, target_tenant(data["tenant"]))
     return status_doc(services.get_membership(db.session, new.id))
 
 
@@ -156,11 +148,10 @@ def transfer(data, member_id):
 @blp.response(200, schemas.StatusSchema)
 @blp.alt_response(404, description="No such request of the caller's")
 @blp.alt_response(409, description="Already decided")
-@signed_in
-def withdraw(member_id):
-    m = services.get_membership(db.session, member_id)
-    services.withdraw(db.session, current_user, m)
-    return status_doc(services.get_membership(db.session, m.id))
+@record_view("membership")
+def withdraw(membership):
+    services.withdraw(db.session, current_user, membership)
+    return status_doc(services.get_membership(db.session, membership.id))
 
 
 @blp.route("/me/memberships", methods=["GET"])
@@ -178,18 +169,17 @@ def follow_doc(tenant, following):
 @blp.route("/tenants/<slug>/follow", methods=["POST"])
 @blp.response(201, schemas.FollowSchema)
 @blp.alt_response(200, schema=schemas.FollowSchema, description="Already followed")
-@signed_in
-def follow(slug):
-    tenant = visible_tenant(slug)
+@tenant_public(signed_in=True)
+def follow(tenant):
     created = services.follow(db.session, current_user, tenant)
     return follow_doc(tenant, True), 201 if created else 200
 
 
 @blp.route("/tenants/<slug>/follow", methods=["DELETE"])
 @blp.response(204)
-@signed_in
-def unfollow(slug):
-    services.unfollow(db.session, current_user, visible_tenant(slug))
+@tenant_public(signed_in=True)
+def unfollow(tenant):
+    services.unfollow(db.session, current_user, tenant)
 
 
 @blp.route("/me/follows", methods=["GET"])
@@ -205,12 +195,10 @@ def my_follows():
 @blp.response(202, schemas.JobAcceptedSchema)
 @tenant_view("member.view")
 def export(data, tenant):
-    from union_saas.members.views import export_filters
-
     args = {k: v for k, v in data.items() if v is not None}
     if "verified" in args:
         args["verified"] = "yes" if args["verified"] else "no"
-    filters = export_filters(tenant, MultiDict(args))
+    filters = services.export_filters(db.session, tenant, MultiDict(args))
     record = jobs.submit(db.session, tasks.export_members, tenant.id, filters, str(get_locale()),
                       owner=current_user, tenant=tenant)
     return {"job": record.id}
@@ -220,11 +208,9 @@ def export(data, tenant):
 @blp.response(200, description="The .xlsx file", content_type="application/vnd.openxmlformats-officedocument"
                                                             ".spreadsheetml.sheet")
 @blp.alt_response(404, description="No such file, or made for someone else")
-@tenant_view("member.view")
-def download(tenant, file_id):
-    from union_saas.members.views import own_file, send_member_file
-
-    return send_member_file(own_file(tenant, file_id))
+@tenant_view("member.view", record="member_file")
+def download(tenant, member_file):
+    return files.send(member_file)
 
 
 @blp.route("/tenants/<slug>/roster", methods=["POST"])
@@ -232,10 +218,8 @@ def download(tenant, file_id):
 @blp.response(202, schemas.JobAcceptedSchema)
 @blp.alt_response(422, description="Not .xlsx or .csv, too large, a zip bomb, or a wrong header row")
 @tenant_view("member.import")
-def upload_roster(files, tenant):
-    from union_saas.members.views import submit_roster
-
-    return {"job": submit_roster(tenant, files["file"]).id}
+def upload_roster(upload, tenant):
+    return {"job": services.submit_roster(db.session, current_user, tenant, upload["file"], str(get_locale())).id}
 
 
 @blp.route("/tenants/<slug>/poster.png", methods=["GET"])
@@ -243,6 +227,4 @@ def upload_roster(files, tenant):
               content_type="image/png")
 @tenant_view("tenant.view")
 def poster(tenant):
-    from union_saas.members.views import poster_png
-
-    return poster_png(tenant)
+    return posters.join_poster(tenant)

@@ -48,3 +48,11 @@ def store(session, *, kind, tenant_id, owner_id, job_id, filename, content: byte
 
 def content_of(row: MemberFile) -> bytes:
     return crypto.decrypt_file(row.content)
+
+
+def send(row: MemberFile):
+    """A report or an export as a download (the guard checked who may have it)."""
+    from flask import send_file
+
+    return send_file(io.BytesIO(content_of(row)), mimetype=XLSX, as_attachment=True, download_name=row.filename,
+                     max_age=0)

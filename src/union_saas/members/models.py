@@ -118,3 +118,5 @@ class MemberFile(Base):
     size: Mapped[int] = mapped_column(default=0)
     content: Mapped[bytes] = mapped_column(sa.LargeBinary)
     created_at: Mapped[datetime] = created_at_column()
+
+    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")

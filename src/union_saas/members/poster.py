@@ -77,3 +77,18 @@ def render(union_name, url, *, headline, invite, steps) -> bytes:
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+def join_poster(tenant):
+    """The poster of ``tenant``'s join link, as a PNG response (pages and API alike)."""
+    from flask import make_response, url_for
+    from flask_babel import gettext as _
+
+    png = render(tenant.name, url_for("members.join_form", slug=tenant.slug, _external=True),
+                 headline=_("Join the union"), invite=_("Scan to join %(union)s", union=tenant.name),
+                 steps=_("Sign in or register, fill in your real name, ID number and mobile number: "
+                         "it takes a minute."))
+    response = make_response(png)
+    response.mimetype = "image/png"
+    response.headers["Content-Disposition"] = f'inline; filename="join-{tenant.slug}.png"'
+    return response

@@ -9,12 +9,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from union_saas.access import engine, resources
+from union_saas.core import jobs
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
-from union_saas.core.errors import Conflict, NotFound, ValidationFailed
-from union_saas.members import crypto, identity
-from union_saas.members.models import Follow, Membership, RosterEntry
+from union_saas.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from union_saas.members import crypto, files, identity
+from union_saas.members.models import (
+    STATUSES,
+    Follow,
+    MemberFile,
+    Membership,
+    RosterEntry,
+)
 from union_saas.tenancy.models import SEGMENT, Tenant, subtree_clause
+from union_saas.tenancy.services import get_by_slug
 
 # Partner organisations offer activities; a worker joins a union.
 JOINABLE_KINDS = ("federation", "street", "community", "enterprise")
@@ -101,13 +110,36 @@ def brief(session, user):
     return {"tenant": row.slug, "status": row.status} if row else None
 
 
+def _load_membership(session, membership_id):
+    return session.scalar(sa.select(Membership).options(joinedload(Membership.tenant), joinedload(Membership.user),
+                                                        joinedload(Membership.decided_by))
+                          .where(Membership.id == membership_id))
+
+
 def get_membership(session, membership_id) -> Membership:
-    m = session.scalar(sa.select(Membership).options(joinedload(Membership.tenant), joinedload(Membership.user),
-                                                     joinedload(Membership.decided_by))
-                       .where(Membership.id == membership_id))
+    m = _load_membership(session, membership_id)
     if m is None:
         raise NotFound(_("No such member."))
     return m
+
+
+def _own_or_managed(session, user, m):
+    return m.user_id == user.id or engine.manages(user, m.tenant)
+
+
+def _member_file_visible(session, user, row):
+    """Reports and exports, to whoever made them (an import's report while they may still import there)."""
+    if row.owner_id != user.id or row.kind == "upload":
+        return False
+    return row.kind != "report" or engine.can(user, "member.import", row.tenant)
+
+
+MEMBER_FILE = resources.register("member_file", MemberFile, visible=_member_file_visible, arg="file_id")
+
+# A membership as its union's office sees it (the directory, review); and as its member may act on it too.
+MEMBER = resources.register("member", Membership, visible="managers", load=_load_membership, manage="member.view")
+MEMBERSHIP = resources.register("membership", Membership, visible=_own_or_managed, load=_load_membership,
+                                arg="member_id", manage="member.review")
 
 
 def _check_joinable(tenant):
@@ -403,3 +435,50 @@ def roster_stats(session, tenant) -> dict:
     row = session.execute(sa.select(sa.func.count(), sa.func.count(RosterEntry.user_id))
                           .where(RosterEntry.tenant_id == tenant.id)).one()
     return {"entries": row[0], "linked": row[1]}
+
+
+# --- the directory's filters, the export and the roster import ------------------------------------
+
+def directory_filters(args):
+    status = args.get("status") if args.get("status") in STATUSES else None
+    verified = {"yes": True, "no": False}.get(args.get("verified"))
+    return {"subtree": args.get("include") == "subtree", "status": status, "verified": verified,
+            "q": args.get("q", "").strip()[:60] or None, "union": args.get("union", "").strip() or None,
+            "page": max(1, args.get("page", 1, type=int))}
+
+
+def export_filters(session, tenant, args):
+    """The directory's filters as plain data for the export job."""
+    filters = directory_filters(args)
+    union_id = None
+    if filters["union"]:
+        try:
+            union = get_by_slug(session, filters["union"])
+        except DomainError:
+            union = None
+        if union is None or not union.is_in_subtree_of(tenant):
+            raise ValidationFailed(errors={"union": [_("Not a union of this subtree.")]})
+        union_id = union.id
+    return {"subtree": filters["subtree"], "status": filters["status"], "verified": filters["verified"],
+            "q": filters["q"], "union": union_id}
+
+
+def submit_roster(session, user, tenant, storage, locale):
+    """Check the upload now (size, type, zip bomb, header), keep it encrypted, and start the import job."""
+    from union_saas.members import roster as rosters
+    from union_saas.members.tasks import (
+        import_roster,  # the job runs this module's rules: it imports us
+    )
+
+    if storage is None or not storage.filename:
+        raise ValidationFailed(errors={"file": [_("Choose an .xlsx or .csv file.")]})
+    kind = rosters.kind_of(storage.filename)
+    raw = rosters.read_upload(storage)
+    rosters.inspect(raw, kind)
+    upload = files.store(session, kind="upload", tenant_id=tenant.id, owner_id=user.id, job_id=None,
+                         filename=f"roster.{kind}", content=raw)
+    record = jobs.submit(session, import_roster, tenant.id, upload.id, locale, owner=user, tenant=tenant)
+    upload.job_id = record.id
+    return record
+
+

@@ -1,5 +1,13 @@
 """Member pages: find and join a union, my page, follow, transfer; the directory and review in /manage."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from flask import (
+    Blueprint,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,17 +17,18 @@ from union_saas.access import engine
 from union_saas.access.guards import (
     public,
     record_view,
-    require,
-    require_visible,
-    signed_in,
+    tenant_public,
     tenant_view,
 )
 from union_saas.core import jobs
-from union_saas.core.errors import DomainError, NotFound, ValidationFailed
+from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.forms import form_page
 from union_saas.core.pagination import paginate
+from union_saas.core.views import job_doc
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
 from union_saas.members import crypto, files, schemas, services, tasks
+from union_saas.members import poster as posters
 from union_saas.members.models import STATUSES
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.sections import manage_tab, section
@@ -53,10 +62,6 @@ def home_section(tenant, user):
             "current": current, "joinable": tenant.kind in services.JOINABLE_KINDS}
 
 
-def visible(slug):
-    return require_visible(tenancy.get_by_slug(db.session, slug))
-
-
 @bp.route("/join")
 @public
 def find():
@@ -74,30 +79,29 @@ def tenancy_by_ids(ids):
     return db.session.scalars(sa.select(Tenant).where(Tenant.id.in_(ids))).all() if ids else []
 
 
-def render_join(tenant, *, values=None, errors=None, detail=None, status=200):
+def render_join(tenant, *, values=None, errors=None, detail=None):
     current = services.current_of(db.session, current_user)
     return render_template("members/join.html", tenant=tenant, current=current,
                            ancestors=tenancy.ancestors(db.session, tenant),
                            values=values or {"phone": current_user.phone or ""}, errors=errors or {},
-                           detail=detail), status
+                           detail=detail)
+
+
+def join_values():
+    return {k: request.form.get(k, "") for k in JOIN_FIELDS}
 
 
 @bp.route("/t/<slug>/join", methods=["GET"])
-@signed_in
-def join_form(slug):
-    return render_join(visible(slug))
+@tenant_public(signed_in=True)
+def join_form(tenant):
+    return render_join(tenant)
 
 
 @bp.route("/t/<slug>/join", methods=["POST"])
-@signed_in
-def join(slug):
-    tenant = visible(slug)
-    values = {k: request.form.get(k, "") for k in JOIN_FIELDS}
-    try:
-        m = services.join(db.session, current_user, tenant, **values)
-    except DomainError as error:
-        db.session.rollback()
-        return render_join(tenant, values=values, errors=error.errors, detail=error.detail, status=error.status)
+@tenant_public(signed_in=True)
+@form_page(render_join, values=join_values)
+def join(tenant):
+    m = services.join(db.session, current_user, tenant, **join_values())
     if m.status == "active":
         flash(_("Welcome to %(union)s: your name is on its roster, so you are a member now.", union=tenant.name))
     else:
@@ -105,30 +109,29 @@ def join(slug):
     return redirect(url_for("members.me", slug=tenant.slug))
 
 
+def render_transfer(tenant, *, values=None, errors=None, detail=None):
+    return render_join(tenant, detail=detail or "; ".join(m for ms in (errors or {}).values() for m in ms))
+
+
 @bp.route("/t/<slug>/transfer", methods=["POST"])
-@signed_in
-def transfer(slug):
+@tenant_public(signed_in=True)
+@form_page(render_transfer)
+def transfer(tenant):
     """Ask to move my active membership to ``slug``."""
-    target = visible(slug)
+    target = tenant
     active = [m for m in services.current_of(db.session, current_user) if m.status == "active"]
-    try:
-        if not active:
-            raise ValidationFailed(_("You are not a member anywhere yet: join instead."))
-        services.transfer(db.session, current_user, active[0], target)
-    except DomainError as error:
-        db.session.rollback()
-        return render_join(target, detail=error.detail or "; ".join(m for ms in error.errors.values() for m in ms),
-                           status=error.status)
+    if not active:
+        raise ValidationFailed(_("You are not a member anywhere yet: join instead."))
+    services.transfer(db.session, current_user, active[0], target)
     flash(_("Your transfer request was sent to %(union)s. You stay a member of %(old)s until it is approved.",
             union=target.name, old=active[0].tenant.name))
     return redirect(url_for("members.me", slug=target.slug))
 
 
 @bp.route("/t/<slug>/withdraw", methods=["POST"])
-@signed_in
-def withdraw(slug):
+@tenant_public(signed_in=True)
+def withdraw(tenant):
     """Take back my pending request (shown on my page at ``slug``)."""
-    tenant = visible(slug)
     pending = [m for m in services.current_of(db.session, current_user) if m.status == "pending"]
     if pending:
         try:
@@ -142,9 +145,8 @@ def withdraw(slug):
 
 
 @bp.route("/t/<slug>/follow", methods=["POST"])
-@signed_in
-def follow(slug):
-    tenant = visible(slug)
+@tenant_public(signed_in=True)
+def follow(tenant):
     if request.form.get("action") == "unfollow":
         services.unfollow(db.session, current_user, tenant)
         flash(_("You no longer follow %(union)s.", union=tenant.name))
@@ -157,9 +159,8 @@ def follow(slug):
 
 
 @bp.route("/t/<slug>/me")
-@signed_in
-def me(slug):
-    tenant = visible(slug)
+@tenant_public(signed_in=True)
+def me(tenant):
     history = services.history(db.session, current_user)
     active = next((m for m in history if m.status == "active"), None)
     pending = next((m for m in history if m.status == "pending"), None)
@@ -173,15 +174,7 @@ def me(slug):
 # --- management ----------------------------------------------------------------------------------------
 
 def directory_args():
-    return directory_args_from(request.args)
-
-
-def directory_args_from(args):
-    status = args.get("status") if args.get("status") in STATUSES else None
-    verified = {"yes": True, "no": False}.get(args.get("verified"))
-    return {"subtree": args.get("include") == "subtree", "status": status, "verified": verified,
-            "q": args.get("q", "").strip()[:60] or None, "union": args.get("union", "").strip() or None,
-            "page": max(1, args.get("page", 1, type=int))}
+    return services.directory_filters(request.args)
 
 
 @bp.route("/manage/<slug>/members")
@@ -207,11 +200,11 @@ def directory(tenant):
                            held=held, ancestors=tenancy.ancestors(db.session, tenant), statuses=STATUSES)
 
 
-def member_page(m, *, full_id=None, errors=None, detail=None, status=200):
-    held = engine.permissions_at(current_user, m.tenant)
-    return render_template("members/member.html", tenant=m.tenant, m=m, held=held, full_id=full_id,
-                           ancestors=tenancy.ancestors(db.session, m.tenant), errors=errors or {},
-                           detail=detail), status
+def member_page(member, *, full_id=None, values=None, errors=None, detail=None):
+    held = engine.permissions_at(current_user, member.tenant)
+    return render_template("members/member.html", tenant=member.tenant, m=member, held=held, full_id=full_id,
+                           ancestors=tenancy.ancestors(db.session, member.tenant), errors=errors or {},
+                           detail=detail)
 
 
 def back_to(m):
@@ -220,78 +213,48 @@ def back_to(m):
     return redirect(safe_next(back) if back else url_for("members.directory", slug=m.tenant.slug, status="pending"))
 
 
-def load(member_id, permission):
-    m = services.get_membership(db.session, member_id)
-    require(permission, m.tenant)
-    return m
-
-
 @bp.route("/manage/members/<int:member_id>")
-@record_view("member.view")
-def member(member_id):
-    return member_page(load(member_id, "member.view"))
+@record_view("member", "member.view")
+def member(member):
+    return member_page(member)
 
 
 @bp.route("/manage/members/<int:member_id>/id-number", methods=["POST"])
-@record_view("member.view_sensitive")
-def reveal(member_id):
-    m = load(member_id, "member.view_sensitive")
-    return member_page(m, full_id=services.reveal_id_number(db.session, current_user, m))
+@record_view("member", "member.view_sensitive")
+def reveal(member):
+    return member_page(member, full_id=services.reveal_id_number(db.session, current_user, member))
 
 
 @bp.route("/manage/members/<int:member_id>/approve", methods=["POST"])
-@record_view("member.review")
-def approve(member_id):
-    m = load(member_id, "member.review")
-    try:
-        services.approve(db.session, current_user, m)
-    except DomainError as error:
-        db.session.rollback()
-        return member_page(services.get_membership(db.session, member_id), detail=error.detail, status=error.status)
+@record_view("member", "member.review")
+@form_page(member_page)
+def approve(member):
+    m = member
+    services.approve(db.session, current_user, m)
     flash(_("%(name)s is now a member of %(union)s.", name=m.real_name or m.user.display_name, union=m.tenant.name))
     return back_to(m)
 
 
 @bp.route("/manage/members/<int:member_id>/reject", methods=["POST"])
-@record_view("member.review")
-def reject(member_id):
-    m = load(member_id, "member.review")
+@record_view("member", "member.review")
+@form_page(member_page)
+def reject(member):
+    m = member
     reason = request.form.get("reason", "").strip()
-    try:
-        if len(reason) > 500:
-            raise ValidationFailed(errors={"reason": [_("At most 500 characters.")]})
-        services.reject(db.session, current_user, m, reason)
-    except DomainError as error:
-        db.session.rollback()
-        return member_page(services.get_membership(db.session, member_id), errors=error.errors,
-                           detail=error.detail, status=error.status)
+    if len(reason) > 500:
+        raise ValidationFailed(errors={"reason": [_("At most 500 characters.")]})
+    services.reject(db.session, current_user, m, reason)
     flash(_("The application of %(name)s was declined.", name=m.real_name or m.user.display_name))
     return back_to(m)
 
 
 # --- jobs: export, roster import, and their files -------------------------------------------------------
 
-def export_filters(tenant, args):
-    """The directory's filters as plain data for the export job."""
-    filters = directory_args_from(args)
-    union_id = None
-    if filters["union"]:
-        try:
-            union = tenancy.get_by_slug(db.session, filters["union"])
-        except DomainError:
-            union = None
-        if union is None or not union.is_in_subtree_of(tenant):
-            raise ValidationFailed(errors={"union": [_("Not a union of this subtree.")]})
-        union_id = union.id
-    return {"subtree": filters["subtree"], "status": filters["status"], "verified": filters["verified"],
-            "q": filters["q"], "union": union_id}
-
-
 @bp.route("/manage/<slug>/members/export", methods=["POST"])
 @tenant_view("member.view")
 def export(tenant):
     try:
-        filters = export_filters(tenant, request.args)
+        filters = services.export_filters(db.session, tenant, request.args)
     except DomainError as error:
         flash(error.errors.get("union", [error.detail])[0], "error")
         return redirect(url_for("members.directory", slug=tenant.slug))
@@ -300,22 +263,10 @@ def export(tenant):
     return redirect(url_for("members.job_page", slug=tenant.slug, job_id=job.id))
 
 
-def own_tenant_job(tenant, job_id):
-    from union_saas.core.views import own_job
-
-    record = own_job(job_id)
-    if record.tenant_id != tenant.id:
-        raise NotFound(_("No such job."))
-    return record
-
-
 @bp.route("/manage/<slug>/members/jobs/<job_id>")
-@tenant_view("member.view")
-def job_page(tenant, job_id):
-    from union_saas.core.views import job_doc
-
-    record = own_tenant_job(tenant, job_id)
-    doc = job_doc(record)
+@tenant_view("member.view", record="job")
+def job_page(tenant, job):
+    doc = job_doc(job)
     kind = doc["kind"]
     back = url_for("members.roster", slug=tenant.slug) if kind == "import_roster" else url_for(
         "members.directory", slug=tenant.slug)
@@ -323,30 +274,10 @@ def job_page(tenant, job_id):
                            ancestors=tenancy.ancestors(db.session, tenant))
 
 
-def own_file(tenant, file_id):
-    from union_saas.members.models import MemberFile
-
-    row = db.session.get(MemberFile, file_id)
-    if row is None or row.tenant_id != tenant.id or row.owner_id != current_user.id or row.kind == "upload":
-        raise NotFound(_("No such file."))
-    if row.kind == "report":
-        require("member.import", tenant)
-    return row
-
-
-def send_member_file(row):
-    import io
-
-    from flask import send_file
-
-    return send_file(io.BytesIO(files.content_of(row)), mimetype=files.XLSX, as_attachment=True,
-                     download_name=row.filename, max_age=0)
-
-
 @bp.route("/manage/<slug>/members/files/<int:file_id>")
-@tenant_view("member.view")
-def download(tenant, file_id):
-    return send_member_file(own_file(tenant, file_id))
+@tenant_view("member.view", record="member_file")
+def download(tenant, member_file):
+    return files.send(member_file)
 
 
 @bp.route("/manage/<slug>/roster", methods=["GET"])
@@ -355,59 +286,24 @@ def roster(tenant):
     return render_roster(tenant)
 
 
-def render_roster(tenant, errors=None, detail=None, status=200):
+def render_roster(tenant, *, values=None, errors=None, detail=None):
     return render_template("members/roster.html", tenant=tenant, stats=services.roster_stats(db.session, tenant),
                            ancestors=tenancy.ancestors(db.session, tenant), errors=errors or {},
-                           detail=detail), status
-
-
-def submit_roster(tenant, storage):
-    """Check the upload now (size, type, zip bomb, header), keep it encrypted, and start the import job."""
-    from union_saas.members import roster as rosters
-
-    if storage is None or not storage.filename:
-        raise ValidationFailed(errors={"file": [_("Choose an .xlsx or .csv file.")]})
-    kind = rosters.kind_of(storage.filename)
-    raw = rosters.read_upload(storage)
-    rosters.inspect(raw, kind)
-    upload = files.store(db.session, kind="upload", tenant_id=tenant.id, owner_id=current_user.id, job_id=None,
-                         filename=f"roster.{kind}", content=raw)
-    record = jobs.submit(db.session, tasks.import_roster, tenant.id, upload.id, str(get_locale()),
-                         owner=current_user, tenant=tenant)
-    upload.job_id = record.id
-    return record
+                           detail=detail)
 
 
 @bp.route("/manage/<slug>/roster", methods=["POST"])
 @tenant_view("member.import")
+@form_page(render_roster)
 def upload_roster(tenant):
-    try:
-        record = submit_roster(tenant, request.files.get("file"))
-    except DomainError as error:
-        db.session.rollback()
-        return render_roster(tenant, errors=error.errors, detail=error.detail, status=error.status)
+    record = services.submit_roster(db.session, current_user, tenant, request.files.get("file"), str(get_locale()))
     return redirect(url_for("members.job_page", slug=tenant.slug, job_id=record.id))
 
 
 manage_tab("members.roster", _l("Roster"), "member.import", 25)
 
 
-def poster_png(tenant):
-    from flask import make_response
-
-    from union_saas.members import poster
-
-    png = poster.render(tenant.name, url_for("members.join_form", slug=tenant.slug, _external=True),
-                        headline=_("Join the union"), invite=_("Scan to join %(union)s", union=tenant.name),
-                        steps=_("Sign in or register, fill in your real name, ID number and mobile number: "
-                                "it takes a minute."))
-    response = make_response(png)
-    response.mimetype = "image/png"
-    response.headers["Content-Disposition"] = f'inline; filename="join-{tenant.slug}.png"'
-    return response
-
-
 @bp.route("/manage/<slug>/poster.png")
 @tenant_view("tenant.view")
 def poster(tenant):
-    return poster_png(tenant)
+    return posters.join_poster(tenant)

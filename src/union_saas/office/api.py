@@ -1,11 +1,13 @@
 """Office API (API.md, Office): notices, inboxes, receipts, tasks, assignments, reports."""
+from flask import current_app, send_from_directory
 from flask_login import current_user
 
 from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
-from union_saas.core.pagination import Page, PageArgs, page_schema, paginate
+from union_saas.core.pagination import EmptyPage, PageArgs, page_schema, paginate
 from union_saas.extensions import db
+from union_saas.members.services import home_of
 from union_saas.office import lookups, schemas, services, tasks
 
 blp = Blueprint("office_api", __name__, url_prefix="/api/v1", description="Notices and tasks across levels")
@@ -65,9 +67,9 @@ def ack(tenant, notice_id):
 @blp.arguments(schemas.UnderArgs, location="query")
 @blp.response(200, page_schema(schemas.ReceiptRowSchema))
 @blp.alt_response(404, description="No such notice, or not visible to the caller")
-@record_view("office.view")
-def receipts(args, notice_id):
-    notice, _under, prefix = lookups.notice_scope(notice_id, args["under"])
+@record_view("notice")
+def receipts(args, notice):
+    notice, _under, prefix = lookups.notice_scope(notice, args["under"])
     page = paginate(db.session, services.receipts_rollup_stmt(notice, prefix), args["page"], args["per_page"],
                     scalars=False)
     rows = services.rollup_rows(db.session, page.items, prefix)
@@ -80,9 +82,9 @@ def receipts(args, notice_id):
 @blp.arguments(schemas.RemindSchema)
 @blp.response(200, schemas.RemindedSchema)
 @blp.alt_response(404, description="No such notice, or not visible to the caller")
-@record_view("notice.send")
-def remind(data, notice_id):
-    notice, _under, prefix = lookups.notice_scope(notice_id, data.get("under"), permission="notice.send")
+@record_view("notice")
+def remind(data, notice):
+    notice, _under, prefix = lookups.notice_scope(notice, data.get("under"), permission="notice.send")
     return {"reminded": services.remind_unread(db.session, current_user, notice, prefix)}
 
 
@@ -100,11 +102,9 @@ def notifications(args, tenant):
 @blp.response(200, page_schema(schemas.MemberNoticeSchema))
 @signed_in
 def my_notices(args):
-    from union_saas.members.services import home_of
-
     home = home_of(db.session, current_user)
     if home is None:
-        return Page([], args["page"], args["per_page"], 0).doc()
+        return EmptyPage(args["page"], args["per_page"]).doc()
     page = paginate(db.session, services.member_notices_stmt(home), args["page"], args["per_page"])
     return page.doc(lookups.member_docs(page.items))
 
@@ -146,19 +146,18 @@ def assignments(args, tenant):
 @blp.route("/assignments/<int:assignment_id>", methods=["GET"])
 @blp.response(200, schemas.AssignmentSchema)
 @blp.alt_response(404, description="No such assignment, or not visible to the caller")
-@record_view("office.view")
-def get_assignment(assignment_id):
-    assignment, task, tenant = services.get_assignment(db.session, current_user, assignment_id)
-    return services.assignment_doc(assignment, task, tenant.slug)
+@record_view("assignment")
+def get_assignment(assignment):
+    return services.assignment_doc(assignment, assignment.task, assignment.tenant.slug)
 
 
 @blp.route("/assignments/<int:assignment_id>/cascade", methods=["POST"])
 @blp.arguments(schemas.CascadeSchema)
 @blp.response(202, schemas.JobOnlySchema)
 @blp.alt_response(409, description="Already submitted")
-@record_view("task.assign")
-def cascade(data, assignment_id):
-    assignment, task, tenant = services.get_assignment(db.session, current_user, assignment_id)
+@record_view("assignment", "task.assign")
+def cascade(data, assignment):
+    task, tenant = assignment.task, assignment.tenant
     target, ids = services.cascade(db.session, current_user, assignment, task, tenant, data["to"])
     job = jobs.submit(db.session, tasks.cascade_assignment, assignment.id, target, ids, owner=current_user,
                       tenant=tenant)
@@ -169,9 +168,9 @@ def cascade(data, assignment_id):
 @blp.arguments(schemas.ReportSchema)
 @blp.response(200, schemas.AssignmentSchema)
 @blp.alt_response(409, description="A cascaded child has not reported, or the report was accepted")
-@record_view("task.report")
-def report(data, assignment_id):
-    assignment, task, tenant = services.get_assignment(db.session, current_user, assignment_id)
+@record_view("assignment", "task.report")
+def report(data, assignment):
+    task, tenant = assignment.task, assignment.tenant
     services.submit_report(db.session, current_user, assignment, task, tenant, data["values"])
     return services.assignment_doc(assignment, task, tenant.slug)
 
@@ -179,9 +178,9 @@ def report(data, assignment_id):
 @blp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
 @blp.response(200, schemas.AssignmentSchema)
 @blp.alt_response(409, description="Not submitted")
-@record_view("task.assign")
-def accept(assignment_id):
-    assignment, task, tenant = services.get_assignment(db.session, current_user, assignment_id)
+@record_view("assignment")
+def accept(assignment):
+    task, tenant = assignment.task, assignment.tenant
     services.decide(db.session, current_user, assignment, task, tenant, accept=True)
     return services.assignment_doc(assignment, task, tenant.slug)
 
@@ -190,9 +189,9 @@ def accept(assignment_id):
 @blp.arguments(schemas.ReturnSchema)
 @blp.response(200, schemas.AssignmentSchema)
 @blp.alt_response(409, description="Not submitted")
-@record_view("task.assign")
-def return_report(data, assignment_id):
-    assignment, task, tenant = services.get_assignment(db.session, current_user, assignment_id)
+@record_view("assignment")
+def return_report(data, assignment):
+    task, tenant = assignment.task, assignment.tenant
     services.decide(db.session, current_user, assignment, task, tenant, accept=False, reason=data["reason"])
     return services.assignment_doc(assignment, task, tenant.slug)
 
@@ -201,9 +200,9 @@ def return_report(data, assignment_id):
 @blp.arguments(schemas.UnderArgs, location="query")
 @blp.response(200, page_schema(schemas.ProgressRowSchema))
 @blp.alt_response(404, description="No such task, or not visible to the caller")
-@record_view("office.view")
-def progress(args, task_id):
-    task, _under, prefix = lookups.task_scope(task_id, args["under"])
+@record_view("task")
+def progress(args, task):
+    task, _under, prefix = lookups.task_scope(task, args["under"])
     page = paginate(db.session, services.progress_stmt(task, prefix), args["page"], args["per_page"], scalars=False)
     rows = services.progress_rows(db.session, task, page.items, prefix)
     return page.doc([{"tenant": r["slug"], "name": r["tenant"].name if r["tenant"] else None,
@@ -217,11 +216,9 @@ def progress(args, task_id):
 @blp.arguments(schemas.AttachmentFileSchema, location="files")
 @blp.response(201, schemas.AttachmentSchema)
 @blp.alt_response(409, description="The report was accepted")
-@record_view("task.report")
-def upload(form, files, assignment_id):
-    from flask import current_app
-
-    assignment, task, tenant = services.get_assignment(db.session, current_user, assignment_id)
+@record_view("assignment", "task.report")
+def upload(form, files, assignment):
+    task, tenant = assignment.task, assignment.tenant
     a = services.save_attachment(db.session, current_app, current_user, assignment, task, tenant, form["field"],
                                  files["file"])
     return {"id": a.id, "field": a.field, "filename": a.filename, "content_type": a.content_type, "size": a.size}
@@ -230,11 +227,8 @@ def upload(form, files, assignment_id):
 @blp.route("/attachments/<int:attachment_id>", methods=["GET"])
 @blp.response(200, description="The file")
 @blp.alt_response(404, description="No such file, or not visible to the caller")
-@record_view("office.view")
-def download(attachment_id):
-    from flask import current_app, send_from_directory
-
-    attachment, _a, _t, _tenant = services.get_attachment(db.session, current_user, attachment_id)
+@record_view("attachment")
+def download(attachment):
     return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
                                download_name=attachment.filename, mimetype=attachment.content_type)
 
@@ -242,9 +236,9 @@ def download(attachment_id):
 @blp.route("/tasks/<int:task_id>/export", methods=["POST"])
 @blp.response(202, schemas.JobOnlySchema)
 @blp.alt_response(404, description="No such task, or not visible to the caller")
-@record_view("task.assign")
-def export(task_id):
-    task, tenant = lookups.own_task(task_id)
+@record_view("task", "task.assign")
+def export(task):
+    tenant = task.tenant
     job = jobs.submit(db.session, tasks.export_reports, task.id, owner=current_user, tenant=tenant)
     return {"job": job.id}
 
@@ -253,11 +247,8 @@ def export(task_id):
 @blp.arguments(schemas.AttachmentFileSchema, location="files")
 @blp.response(201, schemas.NoticeFileSchema)
 @blp.alt_response(404, description="No such notice, or not visible to the caller")
-@record_view("notice.send")
-def attach_to_notice(files, notice_id):
-    from flask import current_app
-
-    notice = lookups.own_notice(notice_id)
+@record_view("notice", "notice.send")
+def attach_to_notice(files, notice):
     a = services.attach_to_notice(db.session, current_app, current_user, notice, files["file"])
     return schemas.notice_file_doc(a)
 
@@ -265,6 +256,6 @@ def attach_to_notice(files, notice_id):
 @blp.route("/notice-files/<int:file_id>", methods=["GET"])
 @blp.response(200, description="The file")
 @blp.alt_response(404, description="No such file, or not visible to the caller")
-@signed_in
-def notice_file(file_id):
-    return lookups.send_notice_file(file_id)
+@record_view("notice_file")
+def notice_file(notice_file):
+    return lookups.send_notice_file(notice_file)

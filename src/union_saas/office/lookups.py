@@ -11,12 +11,11 @@ from union_saas.tenancy.models import Tenant
 from union_saas.tenancy.services import get_by_slug
 
 
-def notice_scope(notice_id, under_slug, permission=None):
+def notice_scope(notice, under_slug, permission=None):
     """(notice, under, prefix) for the receipts rollup; 404 unless the caller may see it.
 
     ``permission``: also required at ``under`` (``notice.send`` to remind).
     """
-    notice = services.get_notice(db.session, notice_id)
     if under_slug:
         try:
             under = get_by_slug(db.session, under_slug)
@@ -52,9 +51,8 @@ def member_docs(notices):
              "body_html": n.body_html, "priority": n.priority, "sent_at": n.sent_at} for n in notices]
 
 
-def task_scope(task_id, under_slug):
+def task_scope(task, under_slug):
     """(task, under, prefix) for the progress rollup; 404 unless the caller may see it."""
-    task = services.get_task(db.session, task_id)
     if under_slug:
         try:
             under = get_by_slug(db.session, under_slug)
@@ -63,17 +61,6 @@ def task_scope(task_id, under_slug):
     else:
         under = db.session.get(Tenant, task.tenant_id)
     return task, under, services.progress_scope(db.session, current_user, task, under)
-
-
-def own_task(task_id):
-    """(task, its tenant) when the caller may assign tasks there (may export, follow it all); else 404."""
-    task = services.get_task(db.session, task_id)
-    tenant = db.session.get(Tenant, task.tenant_id)
-    if tenant is None or not engine.can(current_user, "task.assign", tenant):
-        if tenant is not None and engine.manages(current_user, tenant):
-            raise Forbidden(_("Your role here does not allow this."))
-        raise NotFound(_("No such task."))
-    return task, tenant
 
 
 def recent_exports(task, tenant):
@@ -88,26 +75,9 @@ def recent_exports(task, tenant):
     return [r for r in records if r.args and r.args[0] == task.id][:3]
 
 
-def own_notice(notice_id):
-    """A notice the caller may add files to: ``notice.send`` at its sender; 403 if they manage it, else 404."""
-    notice = services.get_notice(db.session, notice_id)
-    sender = db.session.get(Tenant, notice.tenant_id)
-    if not engine.can(current_user, "notice.send", sender):
-        if engine.manages(current_user, sender):
-            raise Forbidden(_("Your role here does not allow this."))
-        raise NotFound(_("No such notice."))
-    return notice
-
-
-def send_notice_file(file_id):
-    """A file of a notice, to whoever may read the notice (sender, addressed office, member it was meant for)."""
+def send_notice_file(attachment):
+    """A file of a notice (the guard checked that the caller may read the notice)."""
     from flask import current_app, send_from_directory
 
-    from union_saas.office.models import NoticeAttachment
-
-    attachment = db.session.get(NoticeAttachment, file_id)
-    if attachment is None or not services.may_read_notice(db.session, current_user,
-                                                          services.get_notice(db.session, attachment.notice_id)):
-        raise NotFound(_("No such file."))
     return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
                                download_name=attachment.filename, mimetype=attachment.content_type)

@@ -190,6 +190,8 @@ class Attachment(Base):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = created_at_column()
 
+    assignment = relationship("Assignment", lazy="raise")
+
 
 class NoticeAttachment(Base):
     """A file sent with a notice, stored under OFFICE_UPLOAD_DIR by a random name."""
@@ -205,6 +207,8 @@ class NoticeAttachment(Base):
     size: Mapped[int]
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = created_at_column()
+
+    notice = relationship("Notice", lazy="raise")
 
 
 NOTIFICATION_KINDS = ("notice.reminder", "task.due_soon", "task.due_today")

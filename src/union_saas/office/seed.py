@@ -4,7 +4,7 @@ Two years of the district's office: the federation and the streets send notices 
 list of unions, now and then to their whole subtree) and assign tasks with report forms. Rows are what
 ``office.services`` and its jobs leave: one receipt or assignment per addressed active union, storing that
 union's path; ``addressed_count`` equal to the receipts; reads and reports only by someone whose own grant
-is at the addressed union (``holds_here``), so unions with no office account never read nor report;
+is at the addressed union (``engine.holds_at``), so unions with no office account never read nor report;
 reports submitted on time or late, accepted or returned by whoever assigned them; a task passed on
 (``cascaded``) reported only once all the unions it was passed to have; reminders of unread notices and of
 due tasks with their in-app notifications to the offices.

@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import joinedload
 
-from union_saas.access import engine
+from union_saas.access import engine, resources
 from union_saas.core.audit import record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -36,17 +37,6 @@ LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-def holds_here(user, permission, tenant, subject=None) -> bool:
-    """``user`` holds ``permission`` by a grant at ``tenant`` itself (not inherited from above)."""
-    subj = subject or engine.subject(user)
-    policy = engine.policy()
-    for grant in subj.grants:
-        role = policy.role(grant.role)
-        if grant.tenant_id == tenant.id and role is not None and permission in role.permissions:
-            return True
-    return False
-
 
 def insert_missing(session, model, rows, keys):
     """Insert ``rows``, skipping those whose unique ``keys`` already exist (re-running adds nothing)."""
@@ -206,7 +196,7 @@ def mark_read(session, user, tenant, receipt, *, ack=False) -> bool:
     It counts for the office only when the user's own grant is at ``tenant``: an ancestor's admin may look
     into a child's inbox without marking it read. Idempotent. Returns whether it counted.
     """
-    if not holds_here(user, "office.view", tenant):
+    if not engine.holds_at(user, "office.view", tenant):
         return False
     now = utcnow()
     values = {"read_at": sa.func.coalesce(NoticeReceipt.read_at, now),
@@ -391,6 +381,15 @@ def get_task(session, task_id) -> Task:
     return task
 
 
+def task_visible(session, user, task) -> bool:
+    """Its assigner's office, or an office it was assigned to (or below one the caller manages)."""
+    if engine.can(user, "task.assign", task.tenant):
+        return True
+    assigned = (sa.select(Assignment.id).join(Tenant, Tenant.id == Assignment.tenant_id)
+                .where(Assignment.task_id == task.id))
+    return session.scalar(engine.filter(assigned, user, "office.view", Tenant.path).limit(1)) is not None
+
+
 def tasks_stmt(tenant):
     return sa.select(Task).where(Task.tenant_id == tenant.id).order_by(Task.created_at.desc(), Task.id.desc())
 
@@ -424,19 +423,6 @@ def assignments_stmt(tenant, *, status=None, open_only=False):
     return stmt
 
 
-def get_assignment(session, user, assignment_id):
-    """(assignment, task, tenant) if ``user`` may see it: its office, or whoever assigned it. Else 404."""
-    row = session.execute(sa.select(Assignment, Task, Tenant).join(Task, Task.id == Assignment.task_id)
-                          .join(Tenant, Tenant.id == Assignment.tenant_id)
-                          .where(Assignment.id == assignment_id)).first()
-    if row is None:
-        raise NotFound(_("No such assignment."))
-    assignment, task, tenant = row
-    if engine.can(user, "office.view", tenant) or may_decide(session, user, assignment, task):
-        return assignment, task, tenant
-    raise NotFound(_("No such assignment."))
-
-
 def may_decide(session, user, assignment, task) -> bool:
     """``task.assign`` at the task's tenant, or at the tenant of the parent assignment (who cascaded it)."""
     tenant_ids = [task.tenant_id]
@@ -453,7 +439,7 @@ def may_decide(session, user, assignment, task) -> bool:
 def require_report_rights(user, tenant):
     if not engine.can(user, "task.report", tenant):
         raise Forbidden(_("Your role here does not allow this."))
-    if not holds_here(user, "task.report", tenant):
+    if not engine.holds_at(user, "task.report", tenant):
         raise Forbidden(_("Only the union's own office can report for it."))
 
 
@@ -775,15 +761,6 @@ def attachments_of(session, assignment):
                                 .order_by(Attachment.field, Attachment.id)))
 
 
-def get_attachment(session, user, attachment_id):
-    attachment = session.get(Attachment, attachment_id)
-    if attachment is None:
-        raise NotFound(_("No such file."))
-    assignment, task, tenant = get_assignment(session, user, attachment.assignment_id)
-    return attachment, assignment, task, tenant
-
-
-
 # --- export -----------------------------------------------------------------------------------------
 
 def write_export(session, task, out, progress=None, locale=None) -> int:
@@ -869,3 +846,61 @@ def send_due_reminders(session, now=None):
                                      .execution_options(synchronize_session=False)).rowcount
     session.flush()
     return sent
+
+
+# --- resources: how routes find the office's records and who may see them ---------------------------
+
+def _load_notice(session, notice_id):
+    return session.scalar(sa.select(Notice).options(joinedload(Notice.tenant)).where(Notice.id == notice_id))
+
+
+def _notice_inside(session, notice, tenant):
+    """Sent by ``tenant``, or addressed to it or below it."""
+    return notice.tenant_id == tenant.id or session.scalar(
+        sa.select(NoticeReceipt.id).where(NoticeReceipt.notice_id == notice.id,
+                                          subtree_clause(NoticeReceipt.tenant_path, tenant.path)).limit(1)) is not None
+
+
+def _task_inside(session, task, tenant):
+    """Assigned by ``tenant``, or to it or below it."""
+    return task.tenant_id == tenant.id or session.scalar(
+        sa.select(Assignment.id).where(Assignment.task_id == task.id,
+                                       subtree_clause(Assignment.tenant_path, tenant.path)).limit(1)) is not None
+
+
+def _load_assignment(session, assignment_id):
+    return session.scalar(sa.select(Assignment).options(joinedload(Assignment.task), joinedload(Assignment.tenant))
+                          .where(Assignment.id == assignment_id))
+
+
+def _assignment_visible(session, user, assignment):
+    return (engine.can(user, "office.view", assignment.tenant)
+            or may_decide(session, user, assignment, assignment.task))
+
+
+def _load_attachment(session, attachment_id):
+    return session.scalar(sa.select(Attachment).options(
+        joinedload(Attachment.assignment).joinedload(Assignment.task),
+        joinedload(Attachment.assignment).joinedload(Assignment.tenant)).where(Attachment.id == attachment_id))
+
+
+def _load_notice_file(session, file_id):
+    return session.scalar(sa.select(NoticeAttachment).options(joinedload(NoticeAttachment.notice)
+                                                              .joinedload(Notice.tenant))
+                          .where(NoticeAttachment.id == file_id))
+
+
+NOTICE = resources.register("notice", Notice, load=_load_notice, manage="notice.send", inside=_notice_inside,
+                            visible=lambda session, user, notice: may_read_notice(session, user, notice))
+TASK = resources.register("task", Task, manage="task.assign", inside=_task_inside,
+                          visible=lambda session, user, task: task_visible(session, user, task))
+ASSIGNMENT = resources.register("assignment", Assignment, load=_load_assignment, manage="task.assign",
+                                visible=_assignment_visible)
+ATTACHMENT = resources.register("attachment", Attachment, load=_load_attachment,
+                                owner=lambda a: a.assignment.tenant,
+                                visible=lambda session, user, a: _assignment_visible(session, user, a.assignment),
+                                inside=lambda session, a, tenant: a.assignment.tenant_id == tenant.id
+                                or a.assignment.task.tenant_id == tenant.id)
+NOTICE_FILE = resources.register("notice_file", NoticeAttachment, load=_load_notice_file, arg="file_id",
+                                 owner=lambda f: f.notice.tenant,
+                                 visible=lambda session, user, f: may_read_notice(session, user, f.notice))

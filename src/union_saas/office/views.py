@@ -1,5 +1,4 @@
 """Office pages: the inbox of a union, notices and their receipts, tasks and their reports."""
-import marshmallow as ma
 from flask import (
     Blueprint,
     current_app,
@@ -8,6 +7,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -16,11 +16,13 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from union_saas.access import engine
-from union_saas.access.guards import require_visible, signed_in, tenant_view
+from union_saas.access.guards import record_view, tenant_public, tenant_view
 from union_saas.core import jobs
 from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
 from union_saas.extensions import db
+from union_saas.members.services import home_of
 from union_saas.office import lookups, schemas, services, tasks
 from union_saas.office.models import AUDIENCE_LABELS, PRIORITY_LABELS
 from union_saas.tenancy import sections
@@ -56,13 +58,6 @@ class OfficeTabLabel:
 sections.manage_tab("office.inbox", OfficeTabLabel(), "office.view", 50)
 
 
-def load_form(schema, data):
-    try:
-        return schema.load(data)
-    except ma.ValidationError as error:
-        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
-
-
 def form_to(form):
     """The addressees chosen on a form: children, subtree, or slugs typed one per line or comma."""
     mode = form.get("to", "children")
@@ -92,28 +87,26 @@ def inbox(tenant):
 
 
 @bp.route("/manage/<slug>/office/notices/<int:notice_id>")
-@tenant_view("office.view")
-def notice(tenant, notice_id):
-    receipt = services.receipt_of(db.session, notice_id, tenant)
+@tenant_view("office.view", record="notice")
+def notice(tenant, notice):
+    receipt = services.receipt_of(db.session, notice.id, tenant)
     counted = services.mark_read(db.session, current_user, tenant, receipt)
     db.session.refresh(receipt)
-    item = db.session.get(services.Notice, notice_id)
-    sender = db.session.get(services.Tenant, item.tenant_id)
-    return render_template("office/notice.html", tenant=tenant, notice=item, receipt=receipt, sender=sender,
-                           files=services.notice_files(db.session, [item.id]).get(item.id, []),
-                           counted=counted, readers=services.readers(db.session, notice_id, tenant),
+    return render_template("office/notice.html", tenant=tenant, notice=notice, receipt=receipt, sender=notice.tenant,
+                           files=services.notice_files(db.session, [notice.id]).get(notice.id, []),
+                           counted=counted, readers=services.readers(db.session, notice.id, tenant),
                            labels=choice_labels())
 
 
 @bp.route("/manage/<slug>/office/notices/<int:notice_id>/ack", methods=["POST"])
-@tenant_view("office.view")
-def ack(tenant, notice_id):
-    receipt = services.receipt_of(db.session, notice_id, tenant)
+@tenant_view("office.view", record="notice")
+def ack(tenant, notice):
+    receipt = services.receipt_of(db.session, notice.id, tenant)
     if services.mark_read(db.session, current_user, tenant, receipt, ack=True):
         flash(_("Acknowledged."))
     else:
         flash(_("Only the union's own office can acknowledge for it."), "warning")
-    return redirect(url_for("office.notice", slug=tenant.slug, notice_id=notice_id))
+    return redirect(url_for("office.notice", slug=tenant.slug, notice_id=notice.id))
 
 
 # --- sending notices --------------------------------------------------------------------------------
@@ -126,10 +119,10 @@ def sent(tenant):
     return render_template("office/sent.html", tenant=tenant, page=page, counts=counts, labels=choice_labels())
 
 
-def render_notice_form(tenant, values=None, errors=None, detail=None, status=200):
+def render_notice_form(tenant, *, values=None, errors=None, detail=None):
     max_mb = current_app.config.get("OFFICE_UPLOAD_MAX_BYTES", services.DEFAULT_MAX_UPLOAD) // (1024 * 1024)
     return render_template("office/notice_form.html", tenant=tenant, values=values or {"to": "children"},
-                           errors=errors or {}, detail=detail, labels=choice_labels(), max_mb=max_mb), status
+                           errors=errors or {}, detail=detail, labels=choice_labels(), max_mb=max_mb)
 
 
 @bp.route("/manage/<slug>/office/notices/new", methods=["GET"])
@@ -140,21 +133,18 @@ def new_notice(tenant):
 
 @bp.route("/manage/<slug>/office/notices/new", methods=["POST"])
 @tenant_view("notice.send")
+@form_page(render_notice_form, values=lambda: request.form)
 def send_notice(tenant):
     form = request.form
-    try:
-        data = load_form(schemas.NoticeCreateSchema(), {
-            "title": form.get("title", ""), "body": form.get("body", ""), "priority": form.get("priority", "normal"),
-            "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
-            "to": form_to(form) or "children"})
-        # Every file is checked before anything is written: a bad one leaves nothing behind.
-        checked = [services.read_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
-        item = services.send_notice(db.session, current_user, tenant, data)
-        for upload in checked:
-            services.attach_to_notice(db.session, current_app, current_user, item, checked=upload)
-    except DomainError as error:
-        db.session.rollback()
-        return render_notice_form(tenant, values=form, errors=error.errors, detail=error.detail, status=error.status)
+    data = load(schemas.NoticeCreateSchema(), {
+        "title": form.get("title", ""), "body": form.get("body", ""), "priority": form.get("priority", "normal"),
+        "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
+        "to": form_to(form) or "children"})
+    # Every file is checked before anything is written: a bad one leaves nothing behind.
+    checked = [services.read_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
+    item = services.send_notice(db.session, current_user, tenant, data)
+    for upload in checked:
+        services.attach_to_notice(db.session, current_app, current_user, item, checked=upload)
     job = jobs.submit(db.session, tasks.send_notice, item.id, owner=current_user, tenant=tenant)
     item.job_id = job.id
     return redirect(url_for("core.job_page", job_id=job.id,
@@ -162,9 +152,9 @@ def send_notice(tenant):
 
 
 @bp.route("/manage/<slug>/office/notices/<int:notice_id>/receipts")
-@tenant_view("office.view")
-def receipts(tenant, notice_id):
-    item, _under, prefix = lookups.notice_scope(notice_id, tenant.slug)
+@tenant_view("office.view", record="notice")
+def receipts(tenant, notice):
+    item, _under, prefix = lookups.notice_scope(notice, tenant.slug)
     page = paginate(db.session, services.receipts_rollup_stmt(item, prefix), request.args.get("page", 1, type=int),
                     100, scalars=False)
     rows = services.rollup_rows(db.session, page.items, prefix)
@@ -176,12 +166,12 @@ def receipts(tenant, notice_id):
 
 
 @bp.route("/manage/<slug>/office/notices/<int:notice_id>/remind", methods=["POST"])
-@tenant_view("notice.send")
-def remind(tenant, notice_id):
-    item, _under, prefix = lookups.notice_scope(notice_id, tenant.slug, permission="notice.send")
+@tenant_view("notice.send", record="notice")
+def remind(tenant, notice):
+    item, _under, prefix = lookups.notice_scope(notice, tenant.slug, permission="notice.send")
     count = services.remind_unread(db.session, current_user, item, prefix)
     flash(_("Reminded %(n)d unions that have not read it.", n=count))
-    return redirect(url_for("office.receipts", slug=tenant.slug, notice_id=notice_id))
+    return redirect(url_for("office.receipts", slug=tenant.slug, notice_id=notice.id))
 
 
 # --- members ----------------------------------------------------------------------------------------
@@ -189,8 +179,6 @@ def remind(tenant, notice_id):
 @sections.section("office_notices", 30, "office/_member_notices.html")
 def member_notices_section(tenant, user):
     """Notices meant for the members of the union the signed-in member belongs to (two queries)."""
-    from union_saas.members.services import home_of
-
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     home = home_of(db.session, user)
@@ -201,11 +189,8 @@ def member_notices_section(tenant, user):
 
 
 @bp.route("/t/<slug>/notices/<int:notice_id>")
-@signed_in
-def member_notice(slug, notice_id):
-    from union_saas.members.services import home_of
-
-    tenant = require_visible(get_by_slug(db.session, slug))
+@tenant_public(signed_in=True)
+def member_notice(tenant, notice_id):
     home = home_of(db.session, current_user)
     if home is None or home.id != tenant.id:
         raise services.NotFound(_("No such notice."))
@@ -251,10 +236,10 @@ def task_list(tenant):
     return render_template("office/tasks.html", tenant=tenant, page=page, counts=counts)
 
 
-def render_task_form(tenant, values=None, errors=None, detail=None, status=200):
+def render_task_form(tenant, *, values=None, errors=None, detail=None):
     return render_template("office/task_form.html", tenant=tenant, values=values or {"to": "children"},
                            errors=errors or {}, detail=detail, rows=FIELD_ROWS,
-                           kinds=list(services_kind_labels().items())), status
+                           kinds=list(services_kind_labels().items()))
 
 
 def services_kind_labels():
@@ -284,14 +269,10 @@ def task_form_data(form):
 
 @bp.route("/manage/<slug>/office/tasks/new", methods=["POST"])
 @tenant_view("task.assign")
+@form_page(render_task_form, values=lambda: request.form)
 def assign_task(tenant):
-    try:
-        data = load_form(schemas.TaskCreateSchema(), task_form_data(request.form))
-        task = services.create_task(db.session, current_user, tenant, data)
-    except DomainError as error:
-        db.session.rollback()
-        return render_task_form(tenant, values=request.form, errors=error.errors, detail=error.detail,
-                                status=error.status)
+    data = load(schemas.TaskCreateSchema(), task_form_data(request.form))
+    task = services.create_task(db.session, current_user, tenant, data)
     job = jobs.submit(db.session, tasks.assign_task, task.id, owner=current_user, tenant=tenant)
     task.job_id = job.id
     return redirect(url_for("core.job_page", job_id=job.id,
@@ -299,9 +280,9 @@ def assign_task(tenant):
 
 
 @bp.route("/manage/<slug>/office/tasks/<int:task_id>/progress")
-@tenant_view("office.view")
-def progress(tenant, task_id):
-    task, _under, prefix = lookups.task_scope(task_id, tenant.slug)
+@tenant_view("office.view", record="task")
+def progress(tenant, task):
+    task, _under, prefix = lookups.task_scope(task, tenant.slug)
     page = paginate(db.session, services.progress_stmt(task, prefix), request.args.get("page", 1, type=int), 100,
                     scalars=False)
     rows = services.progress_rows(db.session, task, page.items, prefix)
@@ -324,127 +305,108 @@ def assignments(tenant):
                            now=services.utcnow(), held=engine.permissions_at(current_user, tenant))
 
 
-def load_assignment(tenant, assignment_id):
-    assignment, task, owner = services.get_assignment(db.session, current_user, assignment_id)
-    if owner.id != tenant.id:
-        raise services.NotFound(_("No such assignment."))
-    return assignment, task
-
-
-def render_assignment(tenant, assignment, task, *, values=None, errors=None, detail=None, status=200):
+def render_assignment(tenant, assignment, *, values=None, errors=None, detail=None):
+    task = assignment.task
     children = services.children_of(db.session, assignment)
     files = services.attachments_of(db.session, assignment)
     return render_template(
         "office/assignment.html", tenant=tenant, assignment=assignment, task=task, children=children,
         consolidated=services.consolidated(task, children), files=files,
         values=values if values is not None else (assignment.report or {}), errors=errors or {}, detail=detail,
-        may_report=services.holds_here(current_user, "task.report", tenant),
+        may_report=engine.holds_at(current_user, "task.report", tenant),
         may_cascade=engine.can(current_user, "task.assign", tenant),
         may_decide=services.may_decide(db.session, current_user, assignment, task),
-        now=services.utcnow(), kinds=services_kind_labels()), status
+        now=services.utcnow(), kinds=services_kind_labels())
+
+
+def report_values():
+    return {key[2:]: value for key, value in request.form.items() if key.startswith("v_")}
+
+
+def report_errors(render):
+    """The report form shows the messages of ``errors.values`` beside its fields."""
+
+    def show(tenant, assignment, *, values=None, errors=None, detail=None):
+        return render(tenant, assignment, values=values, errors=(errors or {}).get("values", errors or {}),
+                      detail=detail)
+
+    return show
 
 
 @bp.route("/manage/<slug>/office/assignments/<int:assignment_id>")
-@tenant_view("office.view")
-def assignment(tenant, assignment_id):
-    item, task = load_assignment(tenant, assignment_id)
-    return render_assignment(tenant, item, task)
+@tenant_view("office.view", record="assignment")
+def assignment(tenant, assignment):
+    return render_assignment(tenant, assignment)
 
 
 @bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/report", methods=["POST"])
-@tenant_view("task.report")
-def report(tenant, assignment_id):
-    item, task = load_assignment(tenant, assignment_id)
+@tenant_view("task.report", record="assignment")
+@form_page(report_errors(render_assignment), values=report_values)
+def report(tenant, assignment):
+    task = assignment.task
     values = {f["name"]: request.form.get(f"v_{f['name']}") for f in task.fields if f["kind"] != "file"}
-    try:
-        services.submit_report(db.session, current_user, item, task, tenant, values)
-    except DomainError as error:
-        db.session.rollback()
-        item, task = load_assignment(tenant, assignment_id)
-        errors = (error.errors or {}).get("values", {})
-        return render_assignment(tenant, item, task, values=values, errors=errors, detail=error.detail,
-                                 status=error.status)
+    services.submit_report(db.session, current_user, assignment, task, tenant, values)
     flash(_("Report submitted."))
-    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment.id))
 
 
 @bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/cascade", methods=["POST"])
-@tenant_view("task.assign")
-def cascade(tenant, assignment_id):
-    item, task = load_assignment(tenant, assignment_id)
-    try:
-        target, ids = services.cascade(db.session, current_user, item, task, tenant, form_to(request.form) or "children")
-    except DomainError as error:
-        db.session.rollback()
-        item, task = load_assignment(tenant, assignment_id)
-        return render_assignment(tenant, item, task, errors=error.errors, detail=error.detail, status=error.status)
-    job = jobs.submit(db.session, tasks.cascade_assignment, item.id, target, ids, owner=current_user, tenant=tenant)
+@tenant_view("task.assign", record="assignment")
+@form_page(render_assignment, values=lambda: None)
+def cascade(tenant, assignment):
+    target, ids = services.cascade(db.session, current_user, assignment, assignment.task, tenant,
+                                   form_to(request.form) or "children")
+    job = jobs.submit(db.session, tasks.cascade_assignment, assignment.id, target, ids, owner=current_user,
+                      tenant=tenant)
     return redirect(url_for("core.job_page", job_id=job.id,
-                            back=url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id)))
+                            back=url_for("office.assignment", slug=tenant.slug, assignment_id=assignment.id)))
 
 
 @bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/accept", methods=["POST"])
-@tenant_view("office.view")
-def accept(tenant, assignment_id):
-    item, task = load_assignment(tenant, assignment_id)
-    services.decide(db.session, current_user, item, task, tenant, accept=True)
+@tenant_view("office.view", record="assignment")
+def accept(tenant, assignment):
+    services.decide(db.session, current_user, assignment, assignment.task, tenant, accept=True)
     flash(_("Report accepted."))
-    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment.id))
 
 
 @bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/return", methods=["POST"])
-@tenant_view("office.view")
-def return_report(tenant, assignment_id):
-    item, task = load_assignment(tenant, assignment_id)
-    try:
-        data = load_form(schemas.ReturnSchema(), {"reason": request.form.get("reason", "")})
-        services.decide(db.session, current_user, item, task, tenant, accept=False, reason=data["reason"])
-    except DomainError as error:
-        db.session.rollback()
-        item, task = load_assignment(tenant, assignment_id)
-        return render_assignment(tenant, item, task, errors=error.errors, detail=error.detail, status=error.status)
+@tenant_view("office.view", record="assignment")
+@form_page(render_assignment, values=lambda: None)
+def return_report(tenant, assignment):
+    data = load(schemas.ReturnSchema(), {"reason": request.form.get("reason", "")})
+    services.decide(db.session, current_user, assignment, assignment.task, tenant, accept=False,
+                    reason=data["reason"])
     flash(_("Report returned."))
-    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment.id))
 
 
 @bp.route("/manage/<slug>/office/assignments/<int:assignment_id>/attachments", methods=["POST"])
-@tenant_view("task.report")
-def upload(tenant, assignment_id):
-    from flask import current_app
-
-    item, task = load_assignment(tenant, assignment_id)
-    try:
-        storage = request.files.get("file")
-        if storage is None or not storage.filename:
-            raise ValidationFailed(errors={"file": [_("Choose a file.")]})
-        services.save_attachment(db.session, current_app, current_user, item, task, tenant,
-                                 request.form.get("field", ""), storage)
-    except DomainError as error:
-        db.session.rollback()
-        item, task = load_assignment(tenant, assignment_id)
-        return render_assignment(tenant, item, task, errors=error.errors, detail=error.detail, status=error.status)
+@tenant_view("task.report", record="assignment")
+@form_page(render_assignment, values=lambda: None)
+def upload(tenant, assignment):
+    storage = request.files.get("file")
+    if storage is None or not storage.filename:
+        raise ValidationFailed(errors={"file": [_("Choose a file.")]})
+    services.save_attachment(db.session, current_app, current_user, assignment, assignment.task, tenant,
+                             request.form.get("field", ""), storage)
     flash(_("File attached."))
-    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment_id))
+    return redirect(url_for("office.assignment", slug=tenant.slug, assignment_id=assignment.id))
 
 
 @bp.route("/manage/<slug>/office/attachments/<int:attachment_id>")
-@tenant_view("office.view")
-def download(tenant, attachment_id):
-    from flask import current_app, send_from_directory
-
-    attachment, item, task, owner = services.get_attachment(db.session, current_user, attachment_id)
-    if owner.id != tenant.id and not (services.may_decide(db.session, current_user, item, task)):
+@tenant_view("office.view", record="attachment")
+def download(tenant, attachment):
+    item = attachment.assignment
+    if item.tenant_id != tenant.id and not services.may_decide(db.session, current_user, item, item.task):
         raise services.NotFound(_("No such file."))
     return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
                                download_name=attachment.filename, mimetype=attachment.content_type)
 
 
 @bp.route("/manage/<slug>/office/tasks/<int:task_id>/export", methods=["POST"])
-@tenant_view("task.assign")
-def export(tenant, task_id):
-    task, owner = lookups.own_task(task_id)
-    if owner.id != tenant.id:
-        raise services.NotFound(_("No such task."))
+@tenant_view("task.assign", record="task")
+def export(tenant, task):
     job = jobs.submit(db.session, tasks.export_reports, task.id, owner=current_user, tenant=tenant)
     return redirect(url_for("core.job_page", job_id=job.id,
                             back=url_for("office.progress", slug=tenant.slug, task_id=task.id)))
@@ -460,7 +422,7 @@ def send_reminders_command():
 
 
 @bp.route("/office/notice-files/<int:file_id>")
-@signed_in
-def notice_file(file_id):
+@record_view("notice_file")
+def notice_file(notice_file):
     """A notice's file, for its sender, the offices it was addressed to and the members it was meant for."""
-    return lookups.send_notice_file(file_id)
+    return lookups.send_notice_file(notice_file)

@@ -1,20 +1,15 @@
 """Tenants API (API.md, Tenants)."""
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access.guards import (
-    operator_only,
-    require_visible,
-    signed_in,
-    tenant_view,
-)
+from union_saas.access import engine
+from union_saas.access.guards import operator_only, tenant_public, tenant_view
 from union_saas.accounts.services import get_by_username
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
-from union_saas.core.errors import NotFound, ValidationFailed
+from union_saas.core.errors import NotFound
 from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.extensions import db
-from union_saas.tenancy import schemas, services, tasks
+from union_saas.tenancy import lookups, schemas, services, tasks
 
 blp = Blueprint("tenancy_api", __name__, url_prefix="/api/v1", description="The tenant tree")
 
@@ -27,20 +22,17 @@ def doc(tenant):
 @blp.route("/tenants/<slug>", methods=["GET"])
 @blp.response(200, schemas.TenantSchema)
 @blp.alt_response(404, description="No such tenant, or not visible to the caller")
-@signed_in
-def get_tenant(slug):
-    return doc(require_visible(services.get_by_slug(db.session, slug)))
+@tenant_public(signed_in=True)
+def get_tenant(tenant):
+    return doc(tenant)
 
 
 @blp.route("/tenants/<slug>/children", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
 @blp.response(200, page_schema(schemas.TenantSchema))
 @blp.alt_response(404, description="No such tenant, or not visible to the caller")
-@signed_in
-def list_children(args, slug):
-    from union_saas.access import engine
-
-    tenant = require_visible(services.get_by_slug(db.session, slug))
+@tenant_public(signed_in=True)
+def list_children(args, tenant):
     stmt = services.children_stmt(tenant, include_archived=engine.manages(current_user, tenant))
     page = paginate(db.session, stmt, args["page"], args["per_page"])
     ancestors = {t.id: t.slug for t in services.ancestors(db.session, tenant)}
@@ -72,21 +64,8 @@ def patch_tenant(data, tenant):
 @blp.alt_response(409, description="Into its own subtree, or across federations")
 @tenant_view("tenant.edit")
 def move_tenant(data, tenant):
-    new_parent = move_target(data["parent"])
+    new_parent = lookups.move_target(data["parent"])
     return doc(services.move(db.session, current_user, tenant, new_parent))
-
-
-def move_target(slug):
-    """The new parent: 422 unless the caller may create sub-unions there (it may not exist for them)."""
-    from union_saas.access import engine
-
-    try:
-        parent = services.get_by_slug(db.session, slug)
-    except NotFound:  # unknown and invisible answer the same
-        parent = None
-    if parent is None or not engine.can(current_user, "tenant.create_child", parent):
-        raise ValidationFailed(errors={"parent": [_("No union you may add sub-unions to has this address.")]})
-    return parent
 
 
 @blp.route("/tenants/<slug>/children/import", methods=["POST"])

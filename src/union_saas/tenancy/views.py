@@ -1,5 +1,6 @@
 """Pages of the tenant tree: the site home, a tenant's public home, the tree in /manage, /admin."""
-import marshmallow as ma
+import functools
+
 from flask import (
     Blueprint,
     current_app,
@@ -17,14 +18,15 @@ from union_saas.access import engine
 from union_saas.access.guards import (
     operator_only,
     public,
-    require_visible,
     signed_in,
+    tenant_public,
     tenant_view,
 )
 from union_saas.core import jobs
 from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.forms import form_page, load
 from union_saas.extensions import db
-from union_saas.tenancy import schemas, sections, services, tasks
+from union_saas.tenancy import lookups, schemas, sections, services, tasks
 from union_saas.tenancy.models import KIND_LABELS, KINDS, Tenant
 
 bp = Blueprint("tenancy", __name__, template_folder="templates")
@@ -36,11 +38,7 @@ def kind_options():
 
 def load_form(schema, form, fields):
     """Validate a page's form with the API's schema: same rules, same messages."""
-    data = schemas.strip_blanks({k: form.get(k, "") for k in fields})
-    try:
-        return schema.load(data)
-    except ma.ValidationError as error:
-        raise ValidationFailed(_("Please correct the marked fields."), errors=error.messages) from None
+    return load(schema, schemas.strip_blanks({k: form.get(k, "") for k in fields}))
 
 
 @bp.route("/")
@@ -64,9 +62,8 @@ def home():
 
 
 @bp.route("/t/<slug>")
-@public
-def public_home(slug):
-    tenant = require_visible(services.get_by_slug(db.session, slug))
+@tenant_public
+def public_home(tenant):
     return render_template("tenancy/public_home.html", tenant=tenant,
                            ancestors=services.ancestors(db.session, tenant),
                            children=services.children(db.session, tenant, limit=100),
@@ -79,7 +76,7 @@ def manage_index():
     return redirect(url_for("tenancy.home"))
 
 
-def render_manage(tenant, *, values=None, errors=None, detail=None, form=None, status=200):
+def render_manage(tenant, *, values=None, errors=None, detail=None, form=None):
     per_page = current_app.config["TENANT_TREE_PAGE"]
     held = engine.permissions_at(current_user, tenant)
     kids = services.children(db.session, tenant, include_archived=True, limit=per_page + 1)
@@ -88,7 +85,12 @@ def render_manage(tenant, *, values=None, errors=None, detail=None, form=None, s
         children=kids[:per_page], more=len(kids) > per_page, held=held, kind_options=kind_options(),
         values=values or {}, errors=errors or {}, detail=detail, form=form,
         manages=lambda t: engine.manages(current_user, t),
-    ), status
+    )
+
+
+def manage_form(form):
+    """The manage page shown again with the errors of its form ``form`` (create, edit, move, import)."""
+    return functools.partial(render_manage, form=form)
 
 
 @bp.route("/manage/<slug>")
@@ -115,60 +117,43 @@ EDIT_FIELDS = ("name", "contact_name", "contact_phone", "contact_email", "addres
 
 @bp.route("/manage/<slug>/children/new", methods=["POST"])
 @tenant_view("tenant.create_child")
+@form_page(manage_form("create"))
 def create_child(tenant):
-    try:
-        data = load_form(schemas.TenantCreateSchema(), request.form, CREATE_FIELDS)
-        child = services.create_child(db.session, current_user, tenant, **data)
-    except DomainError as error:
-        db.session.rollback()
-        return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
-                             form="create", status=error.status)
+    data = load_form(schemas.TenantCreateSchema(), request.form, CREATE_FIELDS)
+    child = services.create_child(db.session, current_user, tenant, **data)
     flash(_("%(name)s was created.", name=child.name))
     return redirect(url_for("tenancy.manage", slug=tenant.slug))
 
 
 @bp.route("/manage/<slug>/edit", methods=["POST"])
 @tenant_view("tenant.edit")
+@form_page(manage_form("edit"))
 def edit(tenant):
     fields = EDIT_FIELDS + (("status",) if request.form.get("status") else ())
-    try:
-        data = load_form(schemas.TenantPatchSchema(), request.form, fields)
-        services.update(db.session, current_user, tenant, data)
-    except DomainError as error:
-        db.session.rollback()
-        return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
-                             form="edit", status=error.status)
+    data = load_form(schemas.TenantPatchSchema(), request.form, fields)
+    services.update(db.session, current_user, tenant, data)
     flash(_("Saved."))
     return redirect(url_for("tenancy.manage", slug=tenant.slug))
 
 
 @bp.route("/manage/<slug>/move", methods=["POST"])
 @tenant_view("tenant.edit")
+@form_page(manage_form("move"))
 def move(tenant):
-    from union_saas.tenancy.api import move_target
-
-    try:
-        data = load_form(schemas.MoveSchema(), request.form, ("parent",))
-        services.move(db.session, current_user, tenant, move_target(data["parent"]))
-    except DomainError as error:
-        db.session.rollback()
-        return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
-                             form="move", status=error.status)
+    data = load_form(schemas.MoveSchema(), request.form, ("parent",))
+    services.move(db.session, current_user, tenant, lookups.move_target(data["parent"]))
     flash(_("Moved."))
     return redirect(url_for("tenancy.manage", slug=tenant.slug))
 
 
 @bp.route("/manage/<slug>/import", methods=["POST"])
 @tenant_view("tenant.create_child")
+@form_page(manage_form("import"), values=dict)
 def import_children(tenant):
     upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            raise ValidationFailed(errors={"file": [_("Choose a YAML file.")]})
-        data = services.read_tree_file(upload)
-    except DomainError as error:
-        db.session.rollback()
-        return render_manage(tenant, errors=error.errors, detail=error.detail, form="import", status=error.status)
+    if upload is None or not upload.filename:
+        raise ValidationFailed(errors={"file": [_("Choose a YAML file.")]})
+    data = services.read_tree_file(upload)
     record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
     return redirect(url_for("core.job_page", job_id=record.id, back=url_for("tenancy.manage", slug=tenant.slug)))
 
