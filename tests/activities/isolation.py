@@ -58,6 +58,28 @@ def an_activity_with_sign_ups(world, session):
             "ticket": services.ticket_code(current_app.config["SECRET_KEY"], plain)}
 
 
+def an_activity_with_a_cover(world, session):
+    import os
+
+    from flask import current_app
+
+    activity = _activity(world, session)
+    current_app.config["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="activity-covers-")
+    activity.cover = f"{activity.id}-iso.png"
+    with open(os.path.join(current_app.config["UPLOAD_DIR"], activity.cover), "wb") as out:
+        out.write(PNG)
+    session.flush()
+    return {"activity_id": activity.id}
+
+
+def own_admins_calendar(world, session):
+    from flask import current_app
+
+    from union_saas.activities import services
+
+    return {"token": services.feed_token(current_app.config["SECRET_KEY"], world.users["own_admin"])}
+
+
 def cover():
     return {"file": (io.BytesIO(PNG), "cover.png")}
 
@@ -85,32 +107,53 @@ CASES = [
     Case("activities_api.create_activity", "POST", "/api/v1/tenants/{own}/activities", managed(201), body=new_activity),
     Case("activities_api.list_managed", "GET", "/api/v1/tenants/{own}/activities", managed(200), setup=an_activity),
     Case("activities_api.list_activities", "GET", "/api/v1/activities", everyone(200), setup=an_activity),
-    Case("activities_api.get_activity", "GET", A, managed(200), setup=an_activity),
+    Case("activities_api.get_activity", "GET", A, managed(200), setup=an_activity, audience="subtree"),
     Case("activities_api.patch_activity", "PATCH", A, managed(200), setup=an_activity, body={"title": "Renamed"}),
     Case("activities_api.publish_activity", "POST", A + "/publish", managed(200), setup=a_draft),
     Case("activities_api.cancel_activity", "POST", A + "/cancel", managed(200), setup=an_activity),
     Case("activities_api.upload_cover", "POST", A + "/cover", managed(200), setup=an_activity_with_sign_ups,
          files=cover),
-    Case("activities_api.sign_up", "POST", A + "/signups", managed(201), setup=an_activity),
+    Case("activities_api.sign_up", "POST", A + "/signups", managed(201), setup=an_activity, audience="subtree"),
     Case("activities_api.cancel_my_signup", "DELETE", A + "/signups/me", managed(204),
-         setup=an_activity_with_sign_ups),
+         setup=an_activity_with_sign_ups, audience="subtree"),
     Case("activities_api.list_signups", "GET", A + "/signups", managed(200), setup=an_activity_with_sign_ups),
     Case("activities_api.remove_signup", "DELETE", A + "/signups/{signup_id}", managed(204),
          setup=an_activity_with_sign_ups),
     Case("activities_api.my_activities", "GET", "/api/v1/me/activities", everyone(200)),
     Case("activities_api.check_in", "POST", A + "/checkins", managed(201), setup=an_activity_with_sign_ups,
-         body=lambda w: {"code": w.extra["code"]}),
+         body=lambda w: {"code": w.extra["code"]}, audience="subtree"),
+    # Members who see the activity may not check in someone else's ticket: only its organisers do.
     Case("activities_api.check_in", "POST", A + "/checkins", managed(201),
-         setup=an_activity_with_sign_ups, body=lambda w: {"ticket": w.extra["ticket"]}, id="ticket"),
+         setup=an_activity_with_sign_ups, body=lambda w: {"ticket": w.extra["ticket"]}, id="ticket",
+         audience="subtree", member_ok=403),
     Case("activities_api.checkin_code", "GET", A + "/checkin-code", managed(200), setup=an_activity),
     Case("activities_api.measures", "GET", A + "/measures", managed(200), setup=an_activity_with_sign_ups),
     Case("activities_api.export", "POST", A + "/export", managed(202), setup=an_activity_with_sign_ups),
     Case("activities_api.message", "POST", A + "/messages", managed(201), setup=an_activity_with_sign_ups,
          body={"body": "Bring water."}),
-    Case("activities_api.notifications", "GET", "/api/v1/me/notifications", everyone(200)),
-    Case("activities_api.read_notifications", "POST", "/api/v1/me/notifications/read", everyone(204)),
     Case("activities_api.calendar", "GET", "/api/v1/me/calendar", everyone(200)),
-    # pages
+    # the member's pages
+    Case("activities.feed_page", "GET", "/t/{own}/activities", everyone(200, anonymous=200), page=True,
+         setup=an_activity),
+    Case("activities.detail", "GET", "/activities/{activity_id}", managed(200), page=True, setup=an_activity,
+         audience="subtree"),
+    Case("activities.sign_up", "POST", "/activities/{activity_id}/signup", managed(302), page=True,
+         setup=an_activity, audience="subtree"),
+    Case("activities.cancel_signup", "POST", "/activities/{activity_id}/signup/cancel", managed(302), page=True,
+         setup=an_activity_with_sign_ups, audience="subtree"),
+    Case("activities.cover", "GET", "/activities/{activity_id}/cover", managed(200), page=True,
+         setup=an_activity_with_a_cover, audience="subtree"),
+    Case("activities.activity_ics", "GET", "/activities/{activity_id}/calendar.ics", managed(200), page=True,
+         setup=an_activity, audience="subtree"),
+    # A calendar feed's secret link is its only key: whoever holds it reads it.
+    Case("activities.feed", "GET", "/calendar/{token}.ics", everyone(200, anonymous=200), page=True,
+         setup=own_admins_calendar),
+    Case("activities.scan", "GET", "/activities/{activity_id}/scan", managed(200), page=True, setup=an_activity,
+         audience="subtree"),
+    Case("activities.scan", "POST", "/activities/{activity_id}/scan", managed(302), page=True,
+         setup=an_activity_with_sign_ups, body=lambda w: {"code": w.extra["code"]}, audience="subtree"),
+    Case("activities.my_activities", "GET", "/t/{own}/me/activities", everyone(200), page=True),
+    # the organiser's pages
     Case("activities.manage_list", "GET", "/manage/{own}/activities", managed(200), page=True, setup=an_activity),
     Case("activities.create", "GET", "/manage/{own}/activities/new", managed(200), page=True),
     Case("activities.create", "POST", "/manage/{own}/activities/new", managed(302), page=True, body=new_activity_form),

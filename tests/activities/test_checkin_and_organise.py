@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from tests.activities.conftest import soon
 from union_saas.activities import services
-from union_saas.activities.models import Notification, SignUp
+from union_saas.activities.models import SignUp
 from union_saas.core import jobs
+from union_saas.core.inbox import Notification
 
 
 @pytest.fixture
@@ -123,7 +124,7 @@ def test_organiser_removes_someone_and_the_waitlist_moves_up(running, api, db_se
     assert api(organiser).delete(f"/api/v1/activities/{activity.id}/signups/{target['id']}").status_code == 204
     assert api(waiting).get(f"/api/v1/activities/{activity.id}").json["my_signup"] == {"status": "confirmed"}
     kinds = dict(db_session.execute(sa.select(Notification.user_id, Notification.kind)).all())
-    assert kinds == {first.id: "removed", waiting.id: "promoted"}
+    assert kinds == {first.id: "activity.removed", waiting.id: "activity.promoted"}
     assert api(first).post(f"/api/v1/activities/{activity.id}/signups").status_code == 409
     assert api(organiser).delete(f"/api/v1/activities/{activity.id}/signups/{target['id']}").status_code == 409
 
@@ -134,7 +135,7 @@ def test_message_goes_to_everyone_confirmed_in_the_app(running, api, db_session)
     response = api(organiser).post(f"/api/v1/activities/{activity.id}/messages", json={"body": "Bring water."})
     assert response.status_code == 201 and response.json["sent"] == 2
     items = api(first).get("/api/v1/me/notifications").json["items"]
-    assert items[0]["kind"] == "message" and items[0]["body"] == "Bring water."
+    assert items[0]["kind"] == "activity.message" and items[0]["body"] == "Bring water."
     assert api(waiting).get("/api/v1/me/notifications").json["items"] == []
 
 

@@ -15,9 +15,10 @@ from tests.conftest import is_postgres
 from union_saas.access.models import Grant  # noqa: F401 - models the session may load
 from union_saas.accounts.models import User
 from union_saas.activities import services
-from union_saas.activities.models import Activity, Notification, SignUp
+from union_saas.activities.models import Activity, SignUp
 from union_saas.core.audit import AuditEntry
 from union_saas.core.db import utcnow
+from union_saas.core.inbox import Notification
 from union_saas.members.models import Membership
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.models import Tenant
@@ -53,7 +54,7 @@ def committed(app):
     yield build
     with engine.begin() as c:
         if made:
-            c.execute(sa.delete(Notification).where(Notification.activity_id == made["activity"]))
+            c.execute(sa.delete(Notification).where(Notification.subject_id == made["activity"]))
             c.execute(sa.delete(SignUp).where(SignUp.activity_id == made["activity"]))
             c.execute(sa.delete(Activity).where(Activity.id == made["activity"]))
             c.execute(sa.delete(Membership).where(Membership.user_id.in_(made["users"])))
@@ -155,8 +156,8 @@ def test_concurrent_cancellations_promote_the_waitlist_in_order(app, committed):
                                                                   SignUp.status == "confirmed")))
         # the first 15 of the waitlist got the places, nobody else
         assert confirmed == set(users[15:20]) | set(users[20:35])
-        promoted = s.scalar(sa.select(sa.func.count()).where(Notification.activity_id == aid,
-                                                             Notification.kind == "promoted"))
+        promoted = s.scalar(sa.select(sa.func.count()).where(Notification.subject_id == aid,
+                                                             Notification.kind == "activity.promoted"))
         assert promoted == 15
 
 

@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from tests.activities.conftest import body, soon
-from union_saas.activities.models import Activity, Notification, SignUp
+from union_saas.activities.models import Activity, SignUp
 from union_saas.core.audit import AuditEntry
+from union_saas.core.inbox import Notification
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_cancelling_tells_everyone_signed_up(tree, make_user, grant, make_member
         assert api(user).post(f"/api/v1/activities/{activity.id}/signups").status_code == 201
     response = api(admin).post(f"/api/v1/activities/{activity.id}/cancel")
     assert response.status_code == 200 and response.json["status"] == "cancelled"
-    told = db_session.scalars(sa.select(Notification.user_id).where(Notification.kind == "cancelled")).all()
+    told = db_session.scalars(sa.select(Notification.user_id).where(Notification.kind == "activity.cancelled")).all()
     assert sorted(told) == sorted([first.id, second.id])
     assert api(first).get(f"/api/v1/activities/{activity.id}").json["status"] == "cancelled"
     assert api(admin).post(f"/api/v1/activities/{activity.id}/cancel").status_code == 409

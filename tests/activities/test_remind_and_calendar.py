@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 from tests.activities.conftest import soon
 from union_saas.activities import services, tasks
-from union_saas.activities.models import Notification
 from union_saas.core import jobs
 from union_saas.core.db import utcnow
+from union_saas.core.inbox import Notification
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def test_reminders_go_once_to_the_confirmed_of_tomorrows_activities(tree, make_u
     confirmed_id, tomorrow_id = confirmed.id, tomorrow.id  # the job ends the session: keep the ids
     record = jobs.submit(db_session, tasks.send_reminders, None)
     assert jobs.execute(record.id) == {"activities": 1, "reminded": 1}
-    reminders = db_session.scalars(sa.select(Notification).where(Notification.kind == "reminder")).all()
-    assert [(n.user_id, n.activity_id) for n in reminders] == [(confirmed_id, tomorrow_id)]
+    reminders = db_session.scalars(sa.select(Notification).where(Notification.kind == "activity.reminder")).all()
+    assert [(n.user_id, n.subject_id) for n in reminders] == [(confirmed_id, tomorrow_id)]
     again = jobs.submit(db_session, tasks.send_reminders, None)
     assert jobs.execute(again.id) == {"activities": 0, "reminded": 0}
     # a later run (a day on) reminds for next week's when its day comes
@@ -49,7 +49,7 @@ def test_send_reminders_command(app, tree, make_user, make_member, make_activity
     if "queued" in result.output:  # with Redis the job waits for a worker: be the worker
         jobs.execute(job_id)
     assert db_session.get(jobs.JobRecord, job_id).result == {"activities": 1, "reminded": 1}
-    assert db_session.scalar(sa.select(Notification.user_id).where(Notification.kind == "reminder")) == member_id
+    assert db_session.scalar(sa.select(Notification.user_id).where(Notification.kind == "activity.reminder")) == member_id
 
 
 def test_ics_of_an_activity_and_the_personal_feed(tree, make_user, make_member, make_activity, login, api,
@@ -80,7 +80,7 @@ def test_notifications_page_and_mark_read(tree, make_user, make_member, make_act
     activity = make_activity(tree["comm"])
     member = make_user()
     make_member(member, tree["comm"])
-    services.notify(db_session, [member.id], activity.id, "reminder")
+    services.notify(db_session, [member.id], activity, "reminder")
     db_session.commit()
     page = login_en(member).get("/me/notifications")
     assert page.status_code == 200 and "Reminder" in page.get_data(as_text=True)

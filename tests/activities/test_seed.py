@@ -8,8 +8,9 @@ import sqlalchemy as sa
 
 from tests.conftest import _password_hash
 from union_saas.accounts.models import User
-from union_saas.activities.models import CATEGORIES, Activity, Notification, SignUp
+from union_saas.activities.models import CATEGORIES, Activity, SignUp
 from union_saas.core.db import utcnow
+from union_saas.core.inbox import Notification
 from union_saas.demo_seed import SCALES, seed
 from union_saas.members.models import Follow, Membership
 from union_saas.tenancy.models import Tenant
@@ -135,24 +136,24 @@ def test_a_plausible_federation_of_activities(db_session, built):
 
 def test_notifications_are_those_the_services_would_have_sent(db_session, built):
     kinds = dict(db_session.execute(sa.select(Notification.kind, sa.func.count())
-                                    .join(Activity, Activity.id == Notification.activity_id)
+                                    .join(Activity, Activity.id == Notification.subject_id)
                                     .where(Activity.root_id == built.root.id).group_by(Notification.kind)).all())
     promoted = db_session.scalar(sa.select(sa.func.count()).where(
         SignUp.root_id == built.root.id, SignUp.position.is_not(None), SignUp.confirmed_at.is_not(None)))
     removed = db_session.scalar(sa.select(sa.func.count()).where(SignUp.root_id == built.root.id,
                                                                  SignUp.status == "removed"))
-    assert kinds.get("promoted", 0) == promoted and kinds.get("removed", 0) == removed
+    assert kinds.get("activity.promoted", 0) == promoted and kinds.get("activity.removed", 0) == removed
     told = db_session.scalar(sa.select(sa.func.count()).select_from(SignUp).join(Activity, Activity.id == SignUp.activity_id)
                              .where(Activity.root_id == built.root.id, Activity.status == "cancelled",
                                     SignUp.status.in_(("confirmed", "waitlisted"))))
-    assert kinds.get("cancelled", 0) == told
+    assert kinds.get("activity.cancelled", 0) == told
     # Reminders: every activity that has started was reminded, to those confirmed at the time.
     now = utcnow()
     started = db_session.scalars(sa.select(Activity).where(Activity.root_id == built.root.id,
                                                            Activity.status == "published", Activity.starts_at < now))
     for a in started:
         assert a.reminded_at is not None and a.starts_at - timedelta(days=1) <= a.reminded_at < a.starts_at
-    assert kinds["reminder"] > 0
+    assert kinds["activity.reminder"] > 0
 
 
 def test_the_api_signs_a_member_up_for_a_seeded_upcoming_activity(db_session, built, api):

@@ -4,7 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.activities.conftest import soon
-from union_saas.activities.models import Activity, Notification, SignUp
+from union_saas.activities.models import Activity, SignUp
+from union_saas.core.inbox import Notification
 
 
 @pytest.fixture
@@ -54,9 +55,9 @@ def test_cancelling_confirms_the_first_on_the_waitlist_and_tells_them(tree, make
     assert api(second).get(f"/api/v1/activities/{activity.id}").json["my_signup"] == {"status": "confirmed"}
     assert api(third).get(f"/api/v1/activities/{activity.id}").json["my_signup"] == {
         "status": "waitlisted", "position": 1}
-    told = db_session.scalars(sa.select(Notification).where(Notification.kind == "promoted")).all()
+    told = db_session.scalars(sa.select(Notification).where(Notification.kind == "activity.promoted")).all()
     assert [n.user_id for n in told] == [second.id]
-    assert api(second).get("/api/v1/me/notifications").json["items"][0]["kind"] == "promoted"
+    assert api(second).get("/api/v1/me/notifications").json["items"][0]["kind"] == "activity.promoted"
     # cancelling from the waitlist promotes nobody
     assert api(third).delete(f"/api/v1/activities/{activity.id}/signups/me").status_code == 204
     row = db_session.get(Activity, activity.id)

@@ -1,4 +1,5 @@
-from tests.isolation.world import Case, everyone
+from tests.isolation.world import Case, everyone, members
+from union_saas.core import inbox
 from union_saas.core.jobs import XLSX, JobRecord
 
 
@@ -17,7 +18,29 @@ def own_admins_job_with_file(world, session):
     return extra
 
 
+def a_notification_for(caller):
+    def setup(world, session):
+        inbox.notify(session, [world.users[caller].id], "activity.reminder", params={"title": "Choir"},
+                     link="/t/a-s1")
+        row = session.scalar(inbox.inbox_stmt(world.users[caller].id).limit(1))
+        return {"notification": row.id}
+
+    return setup
+
+
+MINE = {**everyone(404), "own_admin": 204}
+
 CASES = [
+    Case("core.job_page", "GET", "/jobs/{job}", {**everyone(404), "own_admin": 200}, page=True, setup=own_admins_job),
+    Case("core.notifications", "GET", "/me/notifications", everyone(200), page=True),
+    Case("core.notifications", "POST", "/me/notifications", everyone(302), page=True),
+    # Opening a message marks it read and follows its link: the person's own messages only.
+    Case("core.open_notification", "GET", "/me/notifications/{notification}", everyone(404), page=True,
+         setup=a_notification_for("member_own"), members=members(404, member_own=302)),
+    Case("jobs_api.notifications_api", "GET", "/api/v1/me/notifications?unread=1", everyone(200)),
+    Case("jobs_api.read_notification", "POST", "/api/v1/me/notifications/{notification}/read", MINE,
+         setup=a_notification_for("own_admin")),
+    Case("jobs_api.read_all_notifications", "POST", "/api/v1/me/notifications/read", everyone(204)),
     Case("jobs_api.job_status", "GET", "/api/v1/jobs/{job}", {**everyone(404), "own_admin": 200},
          setup=own_admins_job),
     Case("jobs_api.job_file", "GET", "/api/v1/jobs/{job}/file", {**everyone(404), "own_admin": 200},

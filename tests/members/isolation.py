@@ -1,4 +1,4 @@
-from tests.isolation.world import Case, everyone, managed
+from tests.isolation.world import Case, everyone, managed, members
 from tests.members.conftest import person
 
 
@@ -28,7 +28,9 @@ SENSITIVE = {**managed(200, officer=403), "own_admin": 403}
 TRANSFER = {**managed(200, officer=403), "own_admin": 403}
 
 CASES = [
-    Case("members_api.join", "POST", "/api/v1/tenants/{own}/membership", everyone(201), body=lambda w: person()),
+    # A member somewhere already: they transfer instead (409).
+    Case("members_api.join", "POST", "/api/v1/tenants/{own}/membership", everyone(201), body=lambda w: person(),
+         members=members(409)),
     Case("members_api.list_members", "GET", "/api/v1/tenants/{own}/members?status=pending", managed(200)),
     Case("members_api.member_counts", "GET", "/api/v1/tenants/{own}/members/counts", managed(200)),
     Case("members_api.get_member", "GET", "/api/v1/members/{member}", managed(200), setup=applicant("pending")),
@@ -45,6 +47,17 @@ CASES = [
     Case("members_api.unfollow", "DELETE", "/api/v1/tenants/{own}/follow", everyone(204)),
     Case("members_api.my_follows", "GET", "/api/v1/me/follows", everyone(200)),
     # pages
+    Case("members.find", "GET", "/join?q=A", everyone(200, anonymous=200), page=True),
+    Case("members.join_form", "GET", "/t/{own}/join", everyone(200), page=True),
+    Case("members.join", "POST", "/t/{own}/join", everyone(302), page=True, body=lambda w: person(),
+         members=members(409)),
+    # Nobody here is a member anywhere but the members: the others have nothing to move (422); a member of
+    # a-s1 is there already (422), the others ask a-s1 to take them (302).
+    Case("members.transfer", "POST", "/t/{own}/transfer", everyone(422), page=True,
+         members=members(302, member_own=422)),
+    Case("members.withdraw", "POST", "/t/{own}/withdraw", everyone(302), page=True),
+    Case("members.follow", "POST", "/t/{own}/follow", everyone(302), page=True),
+    Case("members.me", "GET", "/t/{own}/me", everyone(200), page=True),
     Case("members.directory", "GET", "/manage/{own}/members?include=subtree", managed(200), page=True),
     Case("members.member", "GET", "/manage/members/{member}", managed(200), page=True, setup=applicant("pending")),
     Case("members.reveal", "POST", "/manage/members/{member}/id-number", SENSITIVE, page=True,

@@ -1,4 +1,4 @@
-from tests.isolation.world import Case, everyone, managed
+from tests.isolation.world import Case, everyone, managed, members
 from tests.office import helpers
 from union_saas.office.models import Attachment
 
@@ -30,6 +30,11 @@ def a_notice_file(world, session):
     with open(f"{services.upload_dir(current_app)}/{row.stored_name}", "wb") as out:
         out.write(helpers.PNG)
     return {"file": row.id}
+
+
+def members_notice(world, session):
+    """A notice of the federation for the members of every union below it."""
+    return {"notice": helpers.send(session, world.tenants["a"], "subtree", audience="members").id}
 
 
 def own_notice(world, session):
@@ -92,6 +97,9 @@ REPORT = {**managed(200), "parent_admin": 403}
 DECIDE = {**managed(200), "own_admin": 403, "own_officer": 403}
 
 CASES = [
+    # A union's page of a notice meant for its members: its members only (not its offices, not others).
+    Case("office.member_notice", "GET", "/t/{own}/notices/{notice}", everyone(404), page=True,
+         setup=members_notice, members=members(404, member_own=200)),
     # notices
     Case("office_api.send_notice", "POST", "/api/v1/tenants/{own}/notices", managed(202, officer=403), body=NOTICE),
     Case("office_api.sent_notices", "GET", "/api/v1/tenants/{own}/notices", managed(200, officer=403)),

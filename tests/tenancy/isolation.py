@@ -19,6 +19,9 @@ MOVE = {**managed(200, officer=403), "own_admin": 422}
 OPERATOR_ONLY = {**everyone(404), "operator": 201}
 
 CASES = [
+    Case("tenancy.public_home", "GET", "/t/{own}", everyone(200, anonymous=200), page=True),
+    Case("tenancy.public_home", "GET", "/t/{child}", {**ARCHIVED, "anonymous": 404}, page=True, setup=archive_child,
+         id="archived"),
     Case("tenancy_api.get_tenant", "GET", "/api/v1/tenants/{own}", everyone(200)),
     Case("tenancy_api.get_tenant", "GET", "/api/v1/tenants/{child}", ARCHIVED, setup=archive_child, id="archived"),
     Case("tenancy_api.list_children", "GET", "/api/v1/tenants/{own}/children", everyone(200)),

@@ -226,25 +226,7 @@ def message(data, activity):
     return {"sent": services.message_confirmed(db.session, current_user, activity, data["body"])}
 
 
-# --- notifications and calendar -------------------------------------------------------------------
-
-@blp.route("/me/notifications", methods=["GET"])
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, page_schema(schemas.NotificationSchema))
-@signed_in
-def notifications(args):
-    page = paginate(db.session, services.notifications_stmt(current_user), args["page"], args["per_page"])
-    return page.doc([{"id": n.id, "kind": n.kind, "text": n.text(), "body": n.body,
-                            "activity": n.activity_id, "created_at": n.created_at, "read_at": n.read_at}
-                           for n in page.items])
-
-
-@blp.route("/me/notifications/read", methods=["POST"])
-@blp.response(204)
-@signed_in
-def read_notifications():
-    services.mark_read(db.session, current_user)
-
+# --- calendar -------------------------------------------------------------------
 
 @blp.route("/me/calendar", methods=["GET"])
 @blp.response(200, schemas.CalendarSchema)

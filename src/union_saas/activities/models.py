@@ -1,4 +1,4 @@
-"""Activity, SignUp and Notification.
+"""Activity and SignUp (what is said to participants goes to their inbox: ``core.inbox``).
 
 An activity carries its counters (``confirmed_count``, ``waitlist_count``, ``waitlist_seq``): a sign-up
 changes them under a lock on the activity's row, so capacity holds whatever the concurrency, and
@@ -131,6 +131,7 @@ class SignUp(Base):
         return SIGNUP_LABELS.get(self.status, self.status)
 
 
+# What participants are told (``core.inbox`` kinds ``activity.<key>``), with the activity's title.
 NOTIFICATION_KINDS = {
     "promoted": _l("A place freed up: you are now confirmed for %(title)s."),
     "cancelled": _l("%(title)s has been cancelled."),
@@ -138,25 +139,3 @@ NOTIFICATION_KINDS = {
     "reminder": _l("Reminder: %(title)s starts within a day."),
     "message": _l("A message from the organiser of %(title)s."),
 }
-
-
-class Notification(Base):
-    """An in-app message to one person: a promotion, a cancellation, a reminder, an organiser's message."""
-
-    __tablename__ = "activity_notification"
-    __table_args__ = (sa.Index("ix_activity_notification_user_created", "user_id", "created_at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    activity_id: Mapped[int | None] = mapped_column(sa.ForeignKey("activity.id", ondelete="CASCADE"))
-    # What happened (see ``NOTIFICATION_KINDS``); shown in the reader's language, with the activity's title.
-    kind: Mapped[str] = mapped_column(sa.String(24))
-    # The organiser's own words, for a message; empty otherwise.
-    body: Mapped[str] = mapped_column(sa.Text, default="")
-    created_at: Mapped[datetime] = created_at_column()
-    read_at: Mapped[datetime | None]
-
-    activity = relationship("Activity", lazy="raise")
-
-    def text(self):
-        return NOTIFICATION_KINDS[self.kind] % {"title": self.activity.title if self.activity else ""}

@@ -173,16 +173,6 @@ class MySignUpSchema(ma.Schema):
     ticket = ma.fields.String(allow_none=True, metadata={"description": "ticket code for the organiser to scan"})
 
 
-class NotificationSchema(ma.Schema):
-    id = ma.fields.Integer(required=True)
-    kind = ma.fields.String(required=True)
-    text = ma.fields.String(required=True)
-    body = ma.fields.String()
-    activity = ma.fields.Integer(allow_none=True)
-    created_at = ma.fields.DateTime(required=True)
-    read_at = ma.fields.DateTime(allow_none=True)
-
-
 class CalendarSchema(ma.Schema):
     url = ma.fields.String(required=True, metadata={"description": "secret feed URL of my confirmed activities"})
 

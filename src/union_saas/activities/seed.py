@@ -21,7 +21,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from union_saas.activities.models import Activity, Notification, SignUp
+from union_saas.activities.models import Activity, SignUp
+from union_saas.core.inbox import Notification
 from union_saas.core.markup import render_markdown
 from union_saas.demo_seed import nearest_holder
 
@@ -487,14 +488,18 @@ def write_notifications(ctx):
         ("cancelled", a.c.cancelled_at, sa.and_(a.c.status == "cancelled", s.c.status.in_(("confirmed", "waitlisted")))),
     )
     table = Notification.__table__
+    json_object = sa.func.json_build_object if ctx.connection.dialect.name == "postgresql" else sa.func.json_object
+    link = sa.literal("/activities/") + sa.cast(a.c.id, sa.String)
     for kind, created, where in kinds:
-        select = (sa.select(s.c.user_id, s.c.activity_id, sa.literal(kind), sa.literal(""), created, read)
+        select = (sa.select(s.c.user_id, sa.literal(f"activity.{kind}"), json_object("title", a.c.title),
+                            sa.literal(""), link, sa.literal("activity"), a.c.id, a.c.root_id, created, read)
                   .select_from(s.join(a, a.c.id == s.c.activity_id))
                   .where(a.c.root_id == ctx.root.id, where).order_by(created, s.c.id))
         ctx.connection.execute(table.insert().from_select(
-            ["user_id", "activity_id", "kind", "body", "created_at", "read_at"], select))
-    total = ctx.connection.execute(sa.select(sa.func.count()).select_from(table.join(a, a.c.id == table.c.activity_id))
-                                   .where(a.c.root_id == ctx.root.id)).scalar()
+            ["user_id", "kind", "params", "body", "link", "subject_type", "subject_id", "root_id", "created_at",
+             "read_at"], select))
+    total = ctx.connection.execute(sa.select(sa.func.count()).select_from(table).where(
+        table.c.root_id == ctx.root.id, table.c.kind.like("activity.%"))).scalar()
     ctx.counts[table.name] = ctx.counts.get(table.name, 0) + total
     ctx.reserve_ids(table, 0)  # so that seeding ends by moving its sequence on and analysing it
 

@@ -26,11 +26,12 @@ from union_saas.access import engine, resources
 from union_saas.access.policy import perm
 from union_saas.activities.models import (
     LIVE_SIGNUP,
+    NOTIFICATION_KINDS,
     RAW_HTML,
     Activity,
-    Notification,
     SignUp,
 )
+from union_saas.core import inbox
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -446,7 +447,7 @@ def remove_signup(session, actor, activity, signup_id, *, now=None) -> SignUp:
     if signup.status not in LIVE_SIGNUP:
         raise Conflict(_("This person is no longer signed up."))
     _release(session, activity, signup, "removed", now)
-    notify(session, [signup.user_id], activity.id, "removed")
+    notify(session, [signup.user_id], activity, "removed")
     record(session, action="activity.remove_signup", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
            target=str(activity.id), detail={"signup": signup.id, "user": signup.user_id})
     return signup
@@ -480,27 +481,30 @@ def promote(session, activity, *, now=None) -> list[SignUp]:
     activity.confirmed_count += len(promoted)
     activity.waitlist_count -= len(promoted)
     session.flush()
-    notify(session, [s.user_id for s in promoted], activity.id, "promoted")
+    notify(session, [s.user_id for s in promoted], activity, "promoted")
     return promoted
 
 
-# --- notifications ------------------------------------------------------------------------------
+# --- notifications: to the participants' inboxes ------------------------------------------------
 
-def notify(session, user_ids, activity_id, kind, body=""):
-    if user_ids:
-        session.execute(sa.insert(Notification), [
-            {"user_id": uid, "activity_id": activity_id, "kind": kind, "body": body, "created_at": utcnow()}
-            for uid in user_ids])
+for _kind, _title in NOTIFICATION_KINDS.items():
+    inbox.kind(f"activity.{_kind}", _title)
+
+
+def _about(activity):
+    return {"params": {"title": activity.title}, "link": f"/activities/{activity.id}",
+            "subject": ("activity", activity.id), "root_id": activity.root_id}
+
+
+def notify(session, user_ids, activity, kind, body=""):
+    """Tell ``user_ids`` what happened to their sign-up (``kind``: see ``NOTIFICATION_KINDS``)."""
+    return inbox.notify(session, user_ids, f"activity.{kind}", body=body, **_about(activity))
 
 
 def notify_signed_up(session, activity, kind, *, statuses=("confirmed",), body="") -> int:
     """One INSERT ... SELECT: a notification to everyone signed up with one of ``statuses``."""
-    select = sa.select(SignUp.user_id, sa.literal(activity.id), sa.literal(kind), sa.literal(body),
-                       sa.literal(utcnow(), type_=Activity.created_at.type)).where(
-        SignUp.activity_id == activity.id, SignUp.status.in_(statuses))
-    result = session.execute(sa.insert(Notification).from_select(
-        ["user_id", "activity_id", "kind", "body", "created_at"], select).returning(Notification.id))
-    return len(result.all())
+    signed_up = sa.select(SignUp.user_id).where(SignUp.activity_id == activity.id, SignUp.status.in_(statuses))
+    return inbox.notify_select(session, signed_up, f"activity.{kind}", body=body, **_about(activity))
 
 
 def message_confirmed(session, actor, activity, body) -> int:
@@ -510,26 +514,6 @@ def message_confirmed(session, actor, activity, body) -> int:
     record(session, action="activity.message", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
            target=str(activity.id), detail={"sent": sent})
     return sent
-
-
-def notifications_stmt(user, *, unread=False):
-    stmt = (sa.select(Notification).options(joinedload(Notification.activity))
-            .where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc()))
-    if unread:
-        stmt = stmt.where(Notification.read_at.is_(None))
-    return stmt
-
-
-def mark_read(session, user, notification_id=None):
-    stmt = sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
-    if notification_id is not None:
-        stmt = stmt.where(Notification.id == notification_id)
-    session.execute(stmt.values(read_at=utcnow()))
-
-
-def unread_count(session, user) -> int:
-    return session.scalar(sa.select(sa.func.count()).where(Notification.user_id == user.id,
-                                                           Notification.read_at.is_(None)))
 
 
 # --- measures ------------------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from union_saas.access import engine
 from union_saas.access.guards import (
     public,
     record_view,
-    signed_in,
     tenant_public,
     tenant_view,
 )
@@ -241,16 +240,6 @@ def my_activities(tenant):
     return render_template("activities/mine.html", tenant=tenant, page=page, ranks=ranks, tickets=tickets,
                            codes=codes, feed_url=url_for("activities.feed", token=services.feed_token(
                                signing_key(), current_user), _external=True))
-
-
-@bp.route("/me/notifications", methods=["GET", "POST"])
-@signed_in
-def notifications():
-    if request.method == "POST":
-        services.mark_read(db.session, current_user)
-        return redirect(url_for("activities.notifications"))
-    page = paginate(db.session, services.notifications_stmt(current_user), request.args.get("page", 1, type=int), 30)
-    return render_template("activities/notifications.html", page=page)
 
 
 # --- the organiser's pages -----------------------------------------------------------------------

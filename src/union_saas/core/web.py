@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 from flask import current_app, request, url_for
 from werkzeug.routing import IntegerConverter
 
+
 def reset_request_state():
     """Start each request with an empty ``g``, as a request of its own app context does.
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from union_saas.access import engine, resources
-from union_saas.core import jobs
+from union_saas.core import inbox, jobs
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, DomainError, NotFound, ValidationFailed
@@ -213,6 +213,22 @@ def _close(session, membership_id):
         raise Conflict(_("The membership being transferred is no longer active."))
 
 
+# What the member is told of each decision (their inbox, in their language).
+DECIDED = {
+    ("join", "active"): inbox.kind("membership.approved", _l("Welcome: you are now a member of %(union)s.")),
+    ("join", "rejected"): inbox.kind("membership.rejected", _l("%(union)s declined your application.")),
+    ("transfer", "active"): inbox.kind("membership.transfer_approved",
+                                       _l("Your transfer to %(union)s was approved: you are a member there now.")),
+    ("transfer", "rejected"): inbox.kind("membership.transfer_rejected",
+                                         _l("%(union)s declined your transfer; your membership stays as it was.")),
+}
+
+
+def _tell(session, m, status, reason=None):
+    inbox.notify(session, [m.user_id], DECIDED[(m.kind, status)], params={"union": m.tenant.name},
+                 body=reason or "", link=f"/t/{m.tenant.slug}/me", subject=("membership", m.id), root_id=m.root_id)
+
+
 def approve(session, actor, m) -> Membership:
     """Approve a pending join or transfer; a transfer closes the old membership in the same transaction."""
     if m.status != "pending":
@@ -226,6 +242,7 @@ def approve(session, actor, m) -> Membership:
         raise Conflict(_("This person became a member elsewhere meanwhile.")) from None
     record(session, action="member.approve", actor=actor, tenant=m.tenant, target=f"membership:{m.id}",
            detail={"kind": m.kind})
+    _tell(session, m, "active")
     return m
 
 
@@ -236,6 +253,7 @@ def reject(session, actor, m, reason=None) -> Membership:
     _decide(session, m, "rejected", actor, reason)
     record(session, action="member.reject", actor=actor, tenant=m.tenant, target=f"membership:{m.id}",
            detail={"kind": m.kind, "reason": reason or ""})
+    _tell(session, m, "rejected", reason)
     return m
 
 
