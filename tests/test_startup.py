@@ -14,7 +14,7 @@ def test_an_unknown_permission_used_in_code_stops_the_app(monkeypatch):
 
 
 def test_a_management_route_without_an_access_declaration_stops_the_app(monkeypatch):
-    original = union_saas.register_blueprints
+    original = union_saas.register_domains
 
     def with_a_naked_route(app):
         original(app)
@@ -22,7 +22,7 @@ def test_a_management_route_without_an_access_declaration_stops_the_app(monkeypa
         naked.add_url_rule("/manage/<slug>/naked", "naked", lambda slug: "oops")
         app.register_blueprint(naked)
 
-    monkeypatch.setattr(union_saas, "register_blueprints", with_a_naked_route)
+    monkeypatch.setattr(union_saas, "register_domains", with_a_naked_route)
     with pytest.raises(RuntimeError, match="naked"):
         create_app("testing", DATABASE_URL="sqlite://")
 

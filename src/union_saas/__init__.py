@@ -1,23 +1,51 @@
 """union-saas: the platform trade-union federations run their workers' home on."""
+import importlib
 import logging
 import os
 from pathlib import Path
 
 from flask import Flask
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_principal import AnonymousIdentity, Identity, identity_loaded
 
 import config as settings
+from union_saas.access import policy
+from union_saas.access.guards import check_routes
+from union_saas.cli import register as register_cli
+from union_saas.core import views as core_views
+from union_saas.core.errors import register_error_handlers
+from union_saas.core.i18n import LANGUAGE_NAMES, number, select_locale
+from union_saas.core.web import (
+    IdConverter,
+    add_blueprints,
+    commit_on_success,
+    refuse_nul_characters,
+    reset_request_state,
+)
+from union_saas.extensions import (
+    api,
+    babel,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    principal,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights")
 
 
 def create_app(env=None, **overrides):
-    """Build the app: settings, extensions, blueprints, error handlers, commands, checks."""
+    """Build the app: settings, extensions, the domains, error handlers, commands, checks."""
     app = Flask(__name__, instance_path=os.environ.get("UNION_SAAS_INSTANCE") or str(REPO / "instance"),
                 static_folder="core/static", template_folder="core/templates")
     configure(app, env, overrides)
     register_extensions(app)
-    register_blueprints(app)
+    register_domains(app)
     register_errorhandlers(app)
     register_commands(app)
     check(app)
@@ -59,21 +87,7 @@ def configure(app, env, overrides):
 
 
 def register_extensions(app):
-    from flask_principal import AnonymousIdentity, Identity, identity_loaded
-
-    from union_saas.access.policy import load_policy
-    from union_saas.core.i18n import number, select_locale
-    from union_saas.extensions import (
-        api,
-        babel,
-        csrf,
-        db,
-        limiter,
-        login_manager,
-        migrate,
-        principal,
-    )
-
+    """Bind the extensions; the request starts with a fresh ``g`` and ends with one commit."""
     db.init_app(app)
     _sqlite_pragmas(app, db)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
@@ -86,47 +100,27 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
     login_manager.login_view = "accounts.login"
-    from flask_babel import lazy_gettext as _l
-
     login_manager.login_message = _l("Please sign in to see this page.")
-    from union_saas.accounts import auth
-
-    auth.init_login(app, login_manager)
 
     principal.init_app(app)
+    principal.identity_loader(_identity)
+    identity_loaded.connect_via(app)(_attach_user)
 
-    @principal.identity_loader
-    def _identity():
-        from flask_login import current_user
-
-        return Identity(current_user.id) if current_user.is_authenticated else AnonymousIdentity()
-
-    @identity_loaded.connect_via(app)
-    def _attach_user(sender, identity):
-        from flask_login import current_user
-
-        identity.user = current_user if current_user.is_authenticated else None
-
-    app.extensions["union_saas.policy"] = load_policy(app.config.get("POLICY_DIR") or REPO / "policies")
-
-    from union_saas.core.web import (
-        commit_on_success,
-        refuse_nul_characters,
-        reset_request_state,
-    )
+    app.extensions["union_saas.policy"] = policy.load_policy(app.config.get("POLICY_DIR") or REPO / "policies")
 
     # First of all before-request functions: Flask-Principal sets the identity after it.
     app.before_request_funcs.setdefault(None, []).insert(0, reset_request_state)
     app.before_request_funcs[None].insert(1, refuse_nul_characters)
     app.after_request(commit_on_success)
+    app.context_processor(lambda: {"languages": LANGUAGE_NAMES, "current_locale": str(get_locale())})
 
-    @app.context_processor
-    def _globals():
-        from flask_babel import get_locale
 
-        from union_saas.core.i18n import LANGUAGE_NAMES
+def _identity():
+    return Identity(current_user.id) if current_user.is_authenticated else AnonymousIdentity()
 
-        return {"languages": LANGUAGE_NAMES, "current_locale": str(get_locale())}
+
+def _attach_user(sender, identity):
+    identity.user = current_user if current_user.is_authenticated else None
 
 
 def _sqlite_pragmas(app, db):
@@ -151,51 +145,23 @@ def _sqlite_pragmas(app, db):
             connection.exec_driver_sql("BEGIN")
 
 
-def register_blueprints(app):
-    import importlib
-
-    from union_saas.core import views as core_views
-    from union_saas.core.web import IdConverter
-    from union_saas.extensions import api, csrf
-
+def register_domains(app):
+    """The shared pages (jobs, inbox), then each domain wires itself in (its ``init_app``)."""
     app.url_map.converters["int"] = IdConverter
-    app.register_blueprint(core_views.bp)
-    api.register_blueprint(core_views.blp)
-    for domain in DOMAINS:
-        importlib.import_module(f"union_saas.{domain}.models")
-        try:
-            views = importlib.import_module(f"union_saas.{domain}.views")
-        except ModuleNotFoundError as error:
-            if error.name != f"union_saas.{domain}.views":
-                raise
-        else:
-            app.register_blueprint(views.bp)
-        try:
-            module = importlib.import_module(f"union_saas.{domain}.api")
-        except ModuleNotFoundError as error:
-            if error.name != f"union_saas.{domain}.api":
-                raise
-            continue
-        api.register_blueprint(module.blp)
-        csrf.exempt(module.blp)
+    add_blueprints(app, core_views.bp, core_views.blp)
+    for name in DOMAINS:
+        importlib.import_module(f"union_saas.{name}").init_app(app)
 
 
 def register_errorhandlers(app):
-    from union_saas.core.errors import register_error_handlers
-
     register_error_handlers(app)
 
 
 def register_commands(app):
-    from union_saas.cli import register
-
-    register(app)
+    register_cli(app)
 
 
 def check(app):
     """Refuse to start with an unguarded route, an unknown resource or a permission missing from policies/."""
-    from union_saas.access.guards import check_routes
-    from union_saas.access.policy import USED
-
     check_routes(app)
-    app.extensions["union_saas.policy"].check_used(USED)
+    app.extensions["union_saas.policy"].check_used(policy.USED)

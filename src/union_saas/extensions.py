@@ -8,7 +8,11 @@ from flask_principal import Principal
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
-from union_saas.core.api import Api
+from union_saas.core.i18n import translate_schema_messages
+
+translate_schema_messages()  # before any schema is defined: marshmallow's messages in the reader's language
+
+from union_saas.core.api import Api  # after the messages are made translatable
 from union_saas.core.db import Base
 
 db = SQLAlchemy(model_class=Base)

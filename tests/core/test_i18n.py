@@ -33,6 +33,27 @@ def test_api_errors_follow_the_language(api):
     assert body["title"] == "需要登录"
 
 
+def test_validation_messages_follow_the_language_in_the_api(api):
+    """marshmallow's own messages ("Missing data for required field.") are translated like ours."""
+    body = api().post("/api/v1/auth/register", json={"username": "ab"}, headers={"Accept-Language": "zh-CN"}).json
+    assert body["status"] == 422 and body["detail"] == "请修改标出的字段。"
+    assert body["errors"]["password"] == ["此项必填。"] and body["errors"]["username"] == ["长度须在 3 到 32 之间。"]
+    body = api().post("/api/v1/auth/register", json={"username": "ab"}, headers={"Accept-Language": "en"}).json
+    assert body["errors"]["password"] == ["Missing data for required field."]
+
+
+def test_validation_messages_follow_the_language_in_pages(make_tree, make_user, grant, login):
+    """A page's form shows the schema's messages in Chinese too, kept as typed."""
+    tree = make_tree("fed")
+    admin = make_user()
+    grant(admin, "federation_admin", tree["fed"])
+    response = login(admin).post("/manage/fed/activities/new", data={"title": "", "location": "Hall 3",
+                                                                     "capacity": "0"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "此项必填。" in html and "Hall 3" in html
+    assert "Missing data for required field." not in html
+
+
 @pytest.mark.parametrize("catalog", CATALOGS, ids=[c.parts[-5] for c in CATALOGS])
 def test_every_string_has_a_chinese_translation(catalog):
     with catalog.open("rb") as f:

@@ -122,7 +122,8 @@ def register_error_handlers(app):
     def render(status, detail=None, errors=None, headers=None):
         if wants_json():
             return problem(status, detail, errors, headers)
-        html = render_template("error.html", status=status, title=titles().get(status, status), detail=detail)
+        html = render_template("error.html", status=status, title=titles().get(status, status), detail=detail,
+                               errors=_plain(errors or {}))
         return html, status, headers or {}
 
     @app.errorhandler(DomainError)
@@ -141,7 +142,11 @@ def register_error_handlers(app):
         if error.code == 429:
             return render(429, _("Too many failed attempts. Please wait a few minutes and try again."),
                           headers=headers)
-        detail = data.get("message") or (error.description if error.code not in (404, 500) else None)
+        detail = data.get("message")
+        if not detail and error.code == 422:
+            detail = _("Please correct the marked fields.")
+        elif not detail and error.code not in (404, 500):
+            detail = error.description
         return render(error.code or 500, detail, errors, headers)
 
     @app.errorhandler(Exception)

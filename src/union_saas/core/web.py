@@ -39,6 +39,17 @@ def commit_on_success(response):
     return response
 
 
+def add_blueprints(app, pages, api=None):
+    """Register a domain's pages and its API (exempt from CSRF: the API signs in by bearer token only)."""
+    from union_saas.extensions import api as rest_api
+    from union_saas.extensions import csrf
+
+    app.register_blueprint(pages)
+    if api is not None:
+        rest_api.register_blueprint(api)
+        csrf.exempt(api)
+
+
 def signing_key() -> str:
     """The key that signs codes and links (check-in codes, tickets, calendar feeds): the app's secret."""
     return current_app.config["SECRET_KEY"]

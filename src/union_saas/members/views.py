@@ -27,7 +27,7 @@ from union_saas.core.pagination import paginate
 from union_saas.core.views import job_doc
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
-from union_saas.members import crypto, files, schemas, services, tasks
+from union_saas.members import files, schemas, services, tasks
 from union_saas.members import poster as posters
 from union_saas.members.models import STATUSES
 from union_saas.tenancy import services as tenancy
@@ -35,7 +35,6 @@ from union_saas.tenancy.sections import manage_tab, section
 
 bp = Blueprint("members", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/members")
-bp.record_once(lambda state: crypto.init_app(state.app))  # no PII key in production: no start
 
 manage_tab("members.directory", _l("Members"), "member.view", 20)
 

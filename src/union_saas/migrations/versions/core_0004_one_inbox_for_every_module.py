@@ -5,11 +5,10 @@ Revises: activities_0002
 Create Date: 2026-12-01 08:24:02.537805
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'core_0004'
