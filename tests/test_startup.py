@@ -82,3 +82,32 @@ def test_every_permission_named_in_the_code_is_declared(app):
         used |= set(calls.findall(path.read_text(encoding="utf-8")))
     assert used, "the pattern found no permission at all"
     assert not used - declared, f"undeclared: {sorted(used - declared)}"
+
+
+def test_every_permission_the_code_names_is_declared_in_policies(app):
+    """A permission named anywhere in the code (a guard, a check, a list filter, a resource) exists in
+    policies/: the startup check sees the guards' and resources' names; this sees the rest, as written."""
+    import ast
+    from pathlib import Path
+
+    from union_saas.access import engine
+
+    calls = {"can", "filter", "holds_at", "require", "perm", "tenant_view", "record_view", "TenantPermission",
+             "scopes", "published", "register", "fetch", "permissions_at", "explain"}
+    with app.app_context():
+        declared = set(engine.policy().permissions)
+    named = {}
+    for path in (Path(union_saas.__file__).parent).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+            if name not in calls:
+                continue
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and "." in arg.value \
+                        and arg.value.replace(".", "").replace("_", "").isalpha() and arg.value.islower():
+                    named.setdefault(arg.value, f"{path.name}:{node.lineno}")
+    assert len(named) >= 10, f"the scan found too few permission names: {sorted(named)}"
+    unknown = {p: where for p, where in named.items() if p not in declared}
+    assert not unknown, f"permissions named in code but not declared in policies/: {unknown}"
