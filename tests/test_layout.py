@@ -26,7 +26,7 @@ RULES = {
     "tenancy/services.py": {"core", "tenancy"},
     "tenancy/sections.py": set(),
     "access/policy.py": set(),
-    "access/models.py": {"core"},
+    "access/models.py": {"core", "tenancy"},
     "access/engine.py": {"core", "access", "tenancy"},
     "access/services.py": {"core", "access", "tenancy"},
 }

@@ -5,9 +5,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from union_saas.core.db import Base, created_at_column
+from union_saas.tenancy.content import TenantOwned
 
 
-class Grant(Base):
+class Grant(TenantOwned, Base):
     __tablename__ = "access_grant"
     __table_args__ = (
         # At most one live grant of a role to a user at a tenant.
@@ -19,8 +20,6 @@ class Grant(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     role: Mapped[str] = mapped_column(sa.String(40))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime | None]
@@ -29,4 +28,3 @@ class Grant(Base):
 
     user = relationship("User", foreign_keys=[user_id], lazy="raise")
     granted_by = relationship("User", foreign_keys=[granted_by_id], lazy="raise")
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")

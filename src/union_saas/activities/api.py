@@ -132,7 +132,7 @@ def sign_up(activity):
 @record_view("activity")
 def cancel_my_signup(activity):
     activity_id = activity.id
-    services.retrying(db.session, lambda: services.cancel_signup(db.session, current_user, activity_id))
+    services.cancel_signup_retrying(db.session, current_user, activity_id)
 
 
 @blp.route("/activities/<int:activity_id>/signups", methods=["GET"])

@@ -266,6 +266,11 @@ def sign_up_retrying(session, v: Viewer, activity) -> SignUp:
     return retrying(session, work)
 
 
+def cancel_signup_retrying(session, user, activity_id):
+    """``cancel_signup``, run again when SQLite was busy."""
+    return retrying(session, lambda: cancel_signup(session, user, activity_id))
+
+
 def retrying(session, work, attempts=8):
     """Run ``work()``; on ``Busy`` (SQLite only) roll back what it read and run it again, a little later.
 

@@ -165,7 +165,7 @@ def sign_up(activity):
 @record_view("activity")
 def cancel_signup(activity):
     activity_id = activity.id
-    services.retrying(db.session, lambda: services.cancel_signup(db.session, current_user, activity_id))
+    services.cancel_signup_retrying(db.session, current_user, activity_id)
     flash(_("Your sign-up is cancelled."))
     return redirect(url_for("activities.detail", activity_id=activity_id))
 

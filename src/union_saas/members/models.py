@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from union_saas.core.db import Base, created_at_column
+from union_saas.tenancy.content import TenantOwned
 
 STATUSES = ("pending", "active", "rejected", "closed")
 KINDS = ("join", "transfer")
 FILE_KINDS = ("upload", "report", "export")
 
 
-class Membership(Base):
+class Membership(TenantOwned, Base):
     __tablename__ = "membership"
     __table_args__ = (
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
@@ -37,8 +38,6 @@ class Membership(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     status: Mapped[str] = mapped_column(sa.String(16), default="pending")
     created_at: Mapped[datetime] = created_at_column()
     decided_at: Mapped[datetime | None]
@@ -56,7 +55,6 @@ class Membership(Base):
     reason: Mapped[str | None] = mapped_column(sa.String(500))
 
     user = relationship("User", foreign_keys=[user_id], lazy="raise")
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
     decided_by = relationship("User", foreign_keys=[decided_by_id], lazy="raise")
     from_membership = relationship("Membership", remote_side=[id], foreign_keys=[from_membership_id], lazy="raise")
 
@@ -65,7 +63,7 @@ class Membership(Base):
         return self.verified_at is not None
 
 
-class Follow(Base):
+class Follow(TenantOwned, Base):
     """A user follows a tenant (a follower is not a member; they are counted apart)."""
 
     __tablename__ = "follow"
@@ -74,22 +72,17 @@ class Follow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     created_at: Mapped[datetime] = created_at_column()
 
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
 
 
-class RosterEntry(Base):
+class RosterEntry(TenantOwned, Base):
     """One person on a union's own roster, as uploaded by its office (they may have no account yet)."""
 
     __tablename__ = "roster_entry"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "id_hash", name="uq_roster_entry_tenant_id_hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     name: Mapped[str] = mapped_column(sa.String(60))
     id_hash: Mapped[str] = mapped_column(sa.String(64))
     id_cipher: Mapped[bytes] = mapped_column(sa.LargeBinary)

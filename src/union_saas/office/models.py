@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from union_saas.core.db import Base, created_at_column
+from union_saas.tenancy.content import TenantOwned
 
 PRIORITIES = ("normal", "urgent")
 AUDIENCES = ("offices", "members", "both")
@@ -29,7 +30,7 @@ def _in(values):
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
-class Notice(Base):
+class Notice(TenantOwned, Base):
     __tablename__ = "office_notice"
     __table_args__ = (
         sa.CheckConstraint(f"priority IN {_in(PRIORITIES)}", name="priority"),
@@ -39,8 +40,6 @@ class Notice(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     # The sender's path when it was sent: the receipts below it are found from this prefix.
     tenant_path: Mapped[str] = mapped_column(sa.String(255))
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
@@ -56,7 +55,6 @@ class Notice(Base):
     job_id: Mapped[str | None] = mapped_column(sa.String(36))
     sent_at: Mapped[datetime] = created_at_column()
 
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
     author = relationship("User", foreign_keys=[author_id], lazy="raise")
 
     @property
@@ -64,7 +62,7 @@ class Notice(Base):
         return self.priority == "urgent"
 
 
-class NoticeReceipt(Base):
+class NoticeReceipt(TenantOwned, Base):
     """One addressed office of a notice: read and acknowledged by someone whose grant is there."""
 
     __tablename__ = "office_notice_receipt"
@@ -76,8 +74,6 @@ class NoticeReceipt(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(sa.ForeignKey("office_notice.id", ondelete="CASCADE"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     tenant_path: Mapped[str] = mapped_column(sa.String(255))
     read_at: Mapped[datetime | None]
     read_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
@@ -87,7 +83,6 @@ class NoticeReceipt(Base):
     created_at: Mapped[datetime] = created_at_column()
 
     notice = relationship("Notice", lazy="raise")
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
 
 
 class NoticeRead(Base):
@@ -108,7 +103,7 @@ class NoticeRead(Base):
     user = relationship("User", foreign_keys=[user_id], lazy="raise")
 
 
-class Task(Base):
+class Task(TenantOwned, Base):
     __tablename__ = "office_task"
     __table_args__ = (
         sa.CheckConstraint(f"target IN {_in(TARGETS)}", name="target"),
@@ -116,8 +111,6 @@ class Task(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     tenant_path: Mapped[str] = mapped_column(sa.String(255))
     author_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     title: Mapped[str] = mapped_column(sa.String(200))
@@ -130,14 +123,13 @@ class Task(Base):
     job_id: Mapped[str | None] = mapped_column(sa.String(36))
     created_at: Mapped[datetime] = created_at_column()
 
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
 
     @property
     def number_fields(self):
         return [f["name"] for f in self.fields if f["kind"] == "number"]
 
 
-class Assignment(Base):
+class Assignment(TenantOwned, Base):
     """A task given to one office: open -> submitted -> accepted, or returned and submitted again."""
 
     __tablename__ = "office_assignment"
@@ -152,8 +144,6 @@ class Assignment(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     task_id: Mapped[int] = mapped_column(sa.ForeignKey("office_task.id", ondelete="CASCADE"))
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     tenant_path: Mapped[str] = mapped_column(sa.String(255))
     parent_assignment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("office_assignment.id"))
     # Copied from the task so that "due tomorrow" and "overdue" are one indexed range.
@@ -171,7 +161,6 @@ class Assignment(Base):
     created_at: Mapped[datetime] = created_at_column()
 
     task = relationship("Task", lazy="raise")
-    tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
 
 
 class Attachment(Base):
@@ -214,7 +203,7 @@ class NoticeAttachment(Base):
 NOTIFICATION_KINDS = ("notice.reminder", "task.due_soon", "task.due_today")
 
 
-class OfficeNotification(Base):
+class OfficeNotification(TenantOwned, Base):
     """An in-app message to an office (all who manage it see it in its inbox)."""
 
     __tablename__ = "office_notification"
@@ -224,8 +213,6 @@ class OfficeNotification(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    root_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
-    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     kind: Mapped[str] = mapped_column(sa.String(32))
     notice_id: Mapped[int | None] = mapped_column(sa.ForeignKey("office_notice.id", ondelete="CASCADE"))
     assignment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("office_assignment.id", ondelete="CASCADE"))
