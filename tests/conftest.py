@@ -282,3 +282,32 @@ def run_jobs(app):
         SimpleWorker([get_queue(name) for name in QUEUES], connection=connection).work(burst=True)
 
     return drain
+
+
+@pytest.fixture
+def committed(app, db_session):
+    """For threads that need real commits: ``db.session`` (and ``committed.session``) commits for real, in every
+    thread, instead of the test's rolled-back one; every row that refers to a tenant under ``committed.roots``
+    or a user in ``committed.users`` is deleted afterwards, whatever table it is in."""
+    from types import SimpleNamespace
+
+    test_session = db.session
+    db.session = session = db._make_scoped_session({})
+    made = SimpleNamespace(session=session, roots=[], users=[])
+    try:
+        yield made
+    finally:
+        session.rollback()
+        tenant_ids = list(session.scalars(sa.select(Tenant.id).where(Tenant.root_id.in_(made.roots or [0]))))
+        refs = {"tenant": tenant_ids, "user": made.users}
+        for table in reversed(db.metadata.sorted_tables):
+            clauses = [column.in_(refs[fk.column.table.name]) for column in table.columns for fk in column.foreign_keys
+                       if fk.column.table.name in refs and refs[fk.column.table.name] and table.name not in refs]
+            if clauses:
+                session.execute(table.delete().where(sa.or_(*clauses)))
+        session.execute(sa.update(Tenant).where(Tenant.id.in_(tenant_ids or [0])).values(parent_id=None, root_id=None))
+        session.execute(sa.delete(Tenant).where(Tenant.id.in_(tenant_ids or [0])))
+        session.execute(sa.delete(User).where(User.id.in_(made.users or [0])))
+        session.commit()
+        session.remove()
+        db.session = test_session

@@ -19,6 +19,7 @@ def make_activity(db_session):
     def make(tenant, *, title="Poetry evening", scope="tenant", status="published", starts_at=None, hours=2,
              **fields):
         starts_at = starts_at or soon()
+        fields.setdefault("reach", "approved" if scope == "platform" else None)
         activity = Activity(tenant_id=tenant.id, root_id=tenant.root_id, title=title, scope=scope, status=status,
                             starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours),
                             description=fields.pop("description", ""), description_html="",

@@ -36,6 +36,14 @@ def _sign_up_everyone(session, activity, users):
     return rows
 
 
+def a_reach_request(world, session):
+    """An activity of a-s1 asking to reach the whole federation (visible as its subtree until decided)."""
+    activity = _activity(world, session)
+    activity.scope, activity.reach = "platform", "pending"
+    session.flush()
+    return {"activity_id": activity.id}
+
+
 def an_activity(world, session):
     return {"activity_id": _activity(world, session).id}
 
@@ -132,6 +140,20 @@ CASES = [
     Case("activities_api.message", "POST", A + "/messages", managed(201), setup=an_activity_with_sign_ups,
          body={"body": "Bring water."}),
     Case("activities_api.calendar", "GET", "/api/v1/me/calendar", everyone(200)),
+    # federation-wide reach: the federation's organisers decide; the union's own may see, not decide (403)
+    Case("activities_api.reach_requests", "GET", "/api/v1/tenants/{parent}/reach-requests",
+         {**managed(404), "parent_admin": 200}, setup=a_reach_request),
+    Case("activities_api.approve_reach", "POST", A + "/reach/approve",
+         {**managed(403), "parent_admin": 200}, setup=a_reach_request, body={}, audience="subtree", member_ok=404),
+    Case("activities_api.reject_reach", "POST", A + "/reach/reject",
+         {**managed(403), "parent_admin": 200}, setup=a_reach_request, body={"reason": "Not for everyone"},
+         audience="subtree", member_ok=404),
+    Case("activities.reach_requests", "GET", "/manage/{parent}/reach", {**managed(404), "parent_admin": 200},
+         page=True, setup=a_reach_request),
+    Case("activities.approve_reach", "POST", M + "/reach/approve", {**managed(403), "parent_admin": 302},
+         page=True, setup=a_reach_request, audience="subtree", member_ok=404),
+    Case("activities.reject_reach", "POST", M + "/reach/reject", {**managed(403), "parent_admin": 302},
+         page=True, setup=a_reach_request, audience="subtree", member_ok=404),
     # the member's pages
     Case("activities.feed_page", "GET", "/t/{own}/activities", everyone(200, anonymous=200), page=True,
          setup=an_activity),

@@ -3,7 +3,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access import engine
+from union_saas.access import engine, resources
 from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.activities import schemas, services, tasks
 from union_saas.activities.schemas import activity_doc, signup_doc
@@ -80,6 +80,44 @@ def cancel_activity(activity):
 def upload_cover(files, activity):
     services.save_cover(db.session, current_user, activity, files["file"], services.upload_dir())
     return activity_doc(activity)
+
+
+# --- federation-wide reach ----------------------------------------------------------------------
+
+@blp.route("/tenants/<slug>/reach-requests", methods=["GET"])
+@blp.arguments(schemas.ReachListArgs, location="query")
+@blp.response(200, page_schema(schemas.ActivitySchema))
+@blp.alt_response(404, description="Not a federation (a root), or the caller organises nothing there")
+@tenant_view("activity.manage")
+def reach_requests(args, tenant):
+    """The activities of the federation that ask to reach all of it, oldest first (``status``: pending)."""
+    if not tenant.is_root:
+        raise resources.miss()
+    page = paginate(db.session, services.reach_requests_stmt(tenant, status=args["status"]), args["page"],
+                    args["per_page"])
+    return page.doc([activity_doc(a) for a in page.items])
+
+
+@blp.route("/activities/<int:activity_id>/reach/approve", methods=["POST"])
+@blp.arguments(schemas.ReachDecisionSchema)
+@blp.response(200, schemas.ActivitySchema)
+@blp.alt_response(409, description="Not pending (decided already, or never asked)")
+@record_view("activity")
+def approve_reach(data, activity):
+    """It reaches the whole federation from now on; its publisher is told."""
+    return activity_doc(services.decide_reach(db.session, current_user, activity, approve=True,
+                                              reason=data.get("reason")))
+
+
+@blp.route("/activities/<int:activity_id>/reach/reject", methods=["POST"])
+@blp.arguments(schemas.ReachDecisionSchema)
+@blp.response(200, schemas.ActivitySchema)
+@blp.alt_response(409, description="Not pending (decided already, or never asked)")
+@record_view("activity")
+def reject_reach(data, activity):
+    """It stays with its union's subtree; its publisher is told why."""
+    return activity_doc(services.decide_reach(db.session, current_user, activity, approve=False,
+                                              reason=data.get("reason")))
 
 
 # --- find ----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from union_saas.core.db import Base, created_at_column, utcnow
-from union_saas.tenancy.content import SCOPES, Published
+from union_saas.tenancy.content import REACH_STATES, SCOPES, Published
 
 STATUSES = ("draft", "published", "cancelled")
 CATEGORIES = ("culture", "sports", "entertainment", "learning", "volunteering", "online")
@@ -39,6 +39,7 @@ class Activity(Published, Base):
 
     __table_args__ = (
         sa.CheckConstraint(f"scope IN {SCOPES}", name="scope"),
+        sa.CheckConstraint(f"reach IS NULL OR reach IN {REACH_STATES}", name="reach"),
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
         sa.CheckConstraint(f"category IN {CATEGORIES}", name="category"),
         sa.CheckConstraint("capacity IS NULL OR capacity >= 1", name="capacity"),
@@ -50,6 +51,9 @@ class Activity(Published, Base):
         sa.Index("ix_activity_upcoming", "root_id", "status", "scope", "tenant_id", "ends_at"),
         sa.Index("ix_activity_tenant_starts", "tenant_id", "starts_at"),
         sa.Index("ix_activity_reminders", "status", "starts_at"),
+        # The federation's review queue and its count in the navigation: only what waits.
+        sa.Index("ix_activity_reach_pending", "root_id", "created_at", sqlite_where=sa.text("reach = 'pending'"),
+                 postgresql_where=sa.text("reach = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ from union_saas.activities.models import (
     SIGNUP_STATUSES,
     STATUSES,
 )
+from union_saas.tenancy.content import REACH_STATES
 from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: F401 - one schema of that name in OpenAPI
 
 TITLE = ma.validate.Length(min=1, max=120)
@@ -75,6 +76,10 @@ class ActivitySchema(ma.Schema):
     confirmed_count = ma.fields.Integer(required=True)
     waitlist_count = ma.fields.Integer(required=True)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(STATUSES))
+    reach = ma.fields.String(allow_none=True, validate=ma.validate.OneOf(REACH_STATES), metadata={
+        "description": "null unless scope is platform: pending (visible as subtree until the federation's "
+                       "organisers decide), approved or rejected"})
+    reach_reason = ma.fields.String(allow_none=True)
     my_signup = ma.fields.Dict(allow_none=True, metadata={"description": "{status, position?} of the caller"})
 
 
@@ -86,6 +91,16 @@ class ListArgs(ma.Schema):
     where = ma.fields.String(load_default="everywhere", validate=ma.validate.OneOf(("mine", "above", "everywhere")),
                              metadata={"description": "mine: my union's; above: my ancestors'; everywhere"})
     tenant = ma.fields.String(metadata={"description": "only the federation of this tenant (slug)"})
+
+
+class ReachListArgs(ma.Schema):
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
+    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    status = ma.fields.String(load_default="pending", validate=ma.validate.OneOf(REACH_STATES))
+
+
+class ReachDecisionSchema(ma.Schema):
+    reason = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=500))
 
 
 class ManageListArgs(ma.Schema):
@@ -201,7 +216,8 @@ def activity_doc(activity, signup=None, rank=None):
         "scope": activity.scope, "capacity": activity.capacity, "remaining": activity.remaining,
         "signup_opens_at": activity.signup_opens_at, "signup_closes_at": activity.signup_closes_at,
         "members_only": activity.members_only, "confirmed_count": activity.confirmed_count,
-        "waitlist_count": activity.waitlist_count, "status": activity.status, "my_signup": my_doc(signup, rank),
+        "waitlist_count": activity.waitlist_count, "status": activity.status, "reach": activity.reach,
+        "reach_reason": activity.reach_reason, "my_signup": my_doc(signup, rank),
     }
 
 

@@ -369,14 +369,15 @@ def activity_rows(ctx, plans):
                 reminded = _dt(at)
         yield (p.id, t.id, t.root_id, p.title, description, markdown_cache[description], None, p.category, p.series,
                _dt(p.starts), _dt(p.ends), location, url, p.capacity, p.opens and _dt(p.opens),
-               p.closes and _dt(p.closes), p.members_only, p.scope, p.status, 0, 0, 0, p.creator, _dt(created),
+               p.closes and _dt(p.closes), p.members_only, p.scope, "approved" if p.scope == "platform" else None,
+               p.status, 0, 0, 0, p.creator, _dt(created),
                _dt(p.cancelled or p.published or created), p.published and _dt(p.published),
                p.cancelled and _dt(p.cancelled), reminded)
 
 
 ACTIVITY_COLUMNS = ("id", "tenant_id", "root_id", "title", "description", "description_html", "cover", "category",
                     "series", "starts_at", "ends_at", "location", "online_url", "capacity", "signup_opens_at",
-                    "signup_closes_at", "members_only", "scope", "status", "confirmed_count", "waitlist_count",
+                    "signup_closes_at", "members_only", "scope", "reach", "status", "confirmed_count", "waitlist_count",
                     "waitlist_seq", "created_by_id", "created_at", "updated_at", "published_at", "cancelled_at",
                     "reminded_at")
 SIGNUP_COLUMNS = ("id", "activity_id", "user_id", "root_id", "home_tenant_id", "status", "position", "created_at",

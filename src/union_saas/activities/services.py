@@ -38,10 +38,13 @@ from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFail
 from union_saas.core.markup import render_markdown
 from union_saas.members import audience
 from union_saas.members.audience import Viewer, published, viewer  # noqa: F401 - views ask services for the viewer
+from union_saas.tenancy.content import SCOPES
 from union_saas.tenancy.models import Tenant, subtree_clause
 
 MANAGE = perm("activity.manage")
 AUDIT_LABELS.update({
+    "activity.reach.approve": _l("Federation-wide reach approved"),
+    "activity.reach.reject": _l("Federation-wide reach rejected"),
     "activity.create": _l("Activity created"),
     "activity.edit": _l("Activity edited"),
     "activity.publish": _l("Activity published"),
@@ -61,17 +64,31 @@ def check_description(text: str):
             "description": [_("Write Markdown, not HTML: tags and scripts are not allowed.")]})
 
 
-# --- scope ---------------------------------------------------------------------------------------
+# --- scope and federation-wide reach -----------------------------------------------------------------
 
-def scope_allowed(session, actor, tenant, scope) -> bool:
-    if scope in ("tenant", "subtree"):
-        return True
-    root = tenant if tenant.is_root else session.get(Tenant, tenant.root_id)
-    return engine.can(actor, MANAGE, root)
+def root_of(session, tenant):
+    return tenant if tenant.is_root else session.get(Tenant, tenant.root_id)
+
+
+def organises_federation(session, actor, tenant) -> bool:
+    """``actor`` holds activity.manage at the federation's root: what they publish federation-wide is so at once."""
+    return engine.can(actor, MANAGE, root_of(session, tenant))
 
 
 def allowed_scopes(session, actor, tenant) -> list[str]:
-    return [s for s in ("tenant", "subtree", "platform") if scope_allowed(session, actor, tenant, s)]
+    """Anyone who may publish at a union may ask for any scope (API.md); federation-wide waits for review
+    unless they organise the federation."""
+    return list(SCOPES)
+
+
+def _reach(session, actor, tenant, activity, scope):
+    """The reach that goes with ``scope``: none below platform; approved from the root's organisers; else
+    pending, and kept as it is while the scope stays platform."""
+    if scope != "platform":
+        return None, None
+    if activity.scope == "platform" and activity.reach is not None:
+        return activity.reach, activity.reach_reason
+    return ("approved" if organises_federation(session, actor, tenant) else "pending"), None
 
 
 # --- publish, edit, cancel -------------------------------------------------------------------------
@@ -95,10 +112,8 @@ def _check_times(data):
 def _apply(session, actor, activity, tenant, data):
     if "description" in data:
         check_description(data["description"])
-    scope = data.get("scope", activity.scope)
-    if "scope" in data and not scope_allowed(session, actor, tenant, scope):
-        raise ValidationFailed(_("Please correct the marked fields."), errors={"scope": [
-            _("Only an organiser of the whole federation may publish to the whole federation.")]})
+    if "scope" in data:
+        activity.reach, activity.reach_reason = _reach(session, actor, tenant, activity, data["scope"])
     merged = {f: data.get(f, getattr(activity, f, None)) for f in ("starts_at", "ends_at", "signup_opens_at",
                                                                   "signup_closes_at")}
     _check_times(merged)
@@ -124,7 +139,7 @@ def create_activity(session, actor, tenant, data) -> Activity:
     data = dict(data)
     status = data.pop("status", "published")
     activity = Activity(tenant_id=tenant.id, root_id=tenant.root_id, created_by_id=actor.id, status=status,
-                        scope=data.get("scope", "tenant"), description="", description_html="",
+                        scope="tenant", description="", description_html="",
                         members_only=data.get("members_only", True), category=data.get("category", "culture"))
     data.setdefault("scope", activity.scope)
     _apply(session, actor, activity, tenant, {"description": "", **data})
@@ -133,7 +148,7 @@ def create_activity(session, actor, tenant, data) -> Activity:
     session.add(activity)
     session.flush()
     record(session, action="activity.create", actor=actor, tenant=tenant, target=str(activity.id),
-           detail={"title": activity.title, "scope": activity.scope, "status": status})
+           detail={"title": activity.title, "scope": activity.scope, "status": status, "reach": activity.reach})
     return activity
 
 
@@ -181,6 +196,51 @@ def cancel(session, actor, activity) -> int:
 def set_cover(session, actor, activity, name):
     activity.cover = name
     session.flush()
+
+
+# --- federation-wide reach: the root's organisers decide -------------------------------------------
+
+REACH_TOLD = {
+    True: inbox.kind("activity.reach_approved", _l("%(title)s now reaches the whole federation.")),
+    False: inbox.kind("activity.reach_rejected", _l("%(title)s was not approved for the whole federation: it "
+                                                    "stays with your union and the unions below it.")),
+}
+
+
+def reach_requests_stmt(root, *, status="pending"):
+    """The federation-wide requests of ``root``'s federation in ``status``, oldest first."""
+    return (sa.select(Activity).options(joinedload(Activity.tenant))
+            .where(Activity.root_id == root.id, Activity.reach == status)
+            .order_by(Activity.created_at, Activity.id))
+
+
+def pending_reach_count(session, root) -> int:
+    """How many wait for the root's decision (``ix_activity_reach_pending``: those rows only)."""
+    return session.scalar(sa.select(sa.func.count()).where(Activity.root_id == root.id, Activity.reach == "pending"))
+
+
+def decide_reach(session, actor, activity, *, approve, reason=None) -> Activity:
+    """Approve or reject a federation-wide request; its publisher is told. 409 unless it is pending."""
+    root = session.get(Tenant, activity.root_id)
+    if not engine.can(actor, MANAGE, root):
+        if engine.manages(actor, activity.tenant):
+            raise Forbidden(_("Only an organiser of the federation decides what reaches all of it."))
+        raise resources.miss()
+    reason = (reason or "").strip() or None
+    done = session.execute(sa.update(Activity).where(Activity.id == activity.id, Activity.scope == "platform",
+                                                     Activity.reach == "pending")
+                           .values(reach="approved" if approve else "rejected", reach_reason=reason,
+                                   reach_decided_at=utcnow(), reach_decided_by_id=actor.id)
+                           .execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        raise Conflict(_("Nothing is waiting for a decision here: it was decided already, or never asked for."))
+    session.expire(activity, ["reach", "reach_reason", "reach_decided_at", "reach_decided_by_id"])
+    record(session, action="activity.reach.approve" if approve else "activity.reach.reject", actor=actor,
+           tenant=activity.tenant, target=str(activity.id), detail={"title": activity.title, "reason": reason or ""})
+    if activity.created_by_id:
+        inbox.notify(session, [activity.created_by_id], REACH_TOLD[approve], body=reason or "",
+                     **_about(activity))
+    return activity
 
 
 # --- who sees what ------------------------------------------------------------------------------

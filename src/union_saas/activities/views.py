@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from union_saas.access import engine
+from union_saas.access import engine, resources
 from union_saas.access.guards import (
     public,
     record_view,
@@ -38,11 +38,14 @@ from union_saas.core.pagination import paginate
 from union_saas.core.web import signing_key
 from union_saas.extensions import db
 from union_saas.tenancy import sections
-from union_saas.tenancy.content import SCOPE_LABELS
+from union_saas.tenancy.content import REACH_STATES, SCOPE_LABELS
 
 bp = Blueprint("activities", __name__, template_folder="templates")
 
 sections.manage_tab("activities.manage_list", _l("Activities"), "activity.manage", 30)
+sections.manage_tab("activities.reach_requests", _l("Federation-wide requests"), "activity.manage", 35,
+                    shown=lambda tenant: tenant.is_root,
+                    count=lambda tenant: services.pending_reach_count(db.session, tenant))
 
 DATETIME_FIELDS = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")
 FORM_FIELDS = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",
@@ -106,7 +109,12 @@ def options():
 
 
 def scope_options(tenant):
-    return [(s, SCOPE_LABELS[s]) for s in services.allowed_scopes(db.session, current_user, tenant)]
+    """Every scope; federation-wide says that it waits for the federation's review unless the publisher
+    organises the federation."""
+    reviewed = not services.organises_federation(db.session, current_user, tenant)
+    return [(s, _("%(scope)s (after the federation's review)", scope=SCOPE_LABELS[s])
+             if s == "platform" and reviewed else SCOPE_LABELS[s])
+            for s in services.allowed_scopes(db.session, current_user, tenant)]
 
 
 # --- the member's pages --------------------------------------------------------------------------
@@ -269,6 +277,40 @@ def save_cover(activity):
     upload = request.files.get("cover")
     if upload is not None and upload.filename:
         services.save_cover(db.session, current_user, activity, upload, services.upload_dir())
+
+
+@bp.route("/manage/<slug>/reach")
+@tenant_view("activity.manage")
+def reach_requests(tenant):
+    """The federation's review queue: activities of unions below it that ask to reach every worker."""
+    if not tenant.is_root:
+        raise resources.miss()
+    status = request.args.get("status") if request.args.get("status") in REACH_STATES else "pending"
+    page = paginate(db.session, services.reach_requests_stmt(tenant, status=status),
+                    request.args.get("page", 1, type=int), 50)
+    return render_template("activities/reach_requests.html", tenant=tenant, page=page, status=status)
+
+
+def decide_reach(activity, approve):
+    services.decide_reach(db.session, current_user, activity, approve=approve,
+                          reason=load(schemas.ReachDecisionSchema(), {"reason": request.form.get("reason") or None})
+                          .get("reason"))
+    flash(_("%(title)s now reaches the whole federation.", title=activity.title) if approve
+          else _("%(title)s stays with its union's subtree; its publisher is told why.", title=activity.title))
+    root = db.session.get(services.Tenant, activity.root_id)
+    return redirect(url_for("activities.reach_requests", slug=root.slug))
+
+
+@bp.route("/manage/activities/<int:activity_id>/reach/approve", methods=["POST"])
+@record_view("activity")
+def approve_reach(activity):
+    return decide_reach(activity, True)
+
+
+@bp.route("/manage/activities/<int:activity_id>/reach/reject", methods=["POST"])
+@record_view("activity")
+def reject_reach(activity):
+    return decide_reach(activity, False)
 
 
 @bp.route("/manage/<slug>/activities/new", methods=["GET", "POST"])

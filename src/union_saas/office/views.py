@@ -3,7 +3,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -13,12 +12,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup, escape
 
 from union_saas.access import engine
 from union_saas.access.guards import record_view, tenant_public, tenant_view
 from union_saas.core import jobs
-from union_saas.core.errors import DomainError, ValidationFailed
+from union_saas.core.errors import ValidationFailed
 from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
 from union_saas.extensions import db
@@ -26,36 +24,14 @@ from union_saas.members.services import home_of
 from union_saas.office import lookups, schemas, services, tasks
 from union_saas.office.models import AUDIENCE_LABELS, PRIORITY_LABELS
 from union_saas.tenancy import sections
-from union_saas.tenancy.services import ancestors, get_by_slug
+from union_saas.tenancy.services import ancestors
 
 bp = Blueprint("office", __name__, template_folder="templates", static_folder="static",
                static_url_path="/office/static")
 
 
-class OfficeTabLabel:
-    """The Office tab's label, with the number of unread notices of the union the page is about."""
-
-    def __str__(self):
-        return str(_l("Office"))
-
-    def __html__(self):
-        slug = (request.view_args or {}).get("slug")
-        count = 0
-        if slug:
-            cache = g.setdefault("office_unread", {})
-            if slug not in cache:
-                try:
-                    cache[slug] = services.unread_count(db.session, get_by_slug(db.session, slug))
-                except DomainError:
-                    cache[slug] = 0
-            count = cache[slug]
-        label = escape(str(self))
-        if count:
-            return Markup('{} <span class="badge red" title="{}">{}</span>').format(label, _("Unread"), count)
-        return label
-
-
-sections.manage_tab("office.inbox", OfficeTabLabel(), "office.view", 50)
+sections.manage_tab("office.inbox", _l("Office"), "office.view", 50,
+                    count=lambda tenant: services.unread_count(db.session, tenant))
 
 
 def form_to(form):

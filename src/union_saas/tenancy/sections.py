@@ -43,12 +43,15 @@ class ManageTab:
     label: object  # a lazy string
     permission: str
     order: int
+    shown: Callable | None = None  # (tenant) -> bool: only at some unions (a federation's review queue)
+    count: Callable | None = None  # (tenant) -> int: work waiting there, shown as a badge (one query)
 
 
 MANAGE_TABS: list[ManageTab] = []
 
 
-def manage_tab(endpoint, label, permission, order):
+def manage_tab(endpoint, label, permission, order, *, shown=None, count=None):
     """Add a tab to the navigation of every /manage/<slug> page (shown where ``permission`` is held)."""
-    MANAGE_TABS.append(ManageTab(endpoint, label, permission, order))
+    MANAGE_TABS[:] = [tab for tab in MANAGE_TABS if tab.endpoint != endpoint]
+    MANAGE_TABS.append(ManageTab(endpoint, label, permission, order, shown, count))
     MANAGE_TABS.sort(key=lambda tab: tab.order)

@@ -193,9 +193,11 @@ sections.manage_tab("tenancy.manage", _l("Sub-unions"), "tenant.view", 10)
 
 @bp.app_template_global()
 def manage_tabs(tenant):
-    """The tabs of ``tenant``'s management pages that the current user may open."""
+    """The tabs of ``tenant``'s management pages that the current user may open, with the count of what
+    waits behind each (a query per counting tab)."""
     held = engine.permissions_at(current_user, tenant)
-    return [tab for tab in sections.MANAGE_TABS if tab.permission in held]
+    return [{"endpoint": tab.endpoint, "label": tab.label, "count": tab.count(tenant) if tab.count else 0}
+            for tab in sections.MANAGE_TABS if tab.permission in held and (tab.shown is None or tab.shown(tenant))]
 
 
 @bp.app_template_global()
