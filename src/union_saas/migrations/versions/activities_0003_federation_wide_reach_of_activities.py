@@ -6,11 +6,10 @@ Revises: core_0004
 Create Date: 2026-12-01 08:50:25.459480
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import union_saas.core.db
-
 
 # revision identifiers, used by Alembic.
 revision = 'activities_0003'
