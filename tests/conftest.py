@@ -168,7 +168,7 @@ class ApiClient:
         self.client = app.test_client()
         self.headers = {}
         if user is not None:
-            token, _ = issue_token(user, app.config["SECRET_KEY"], 3600)
+            token, _ = issue_token(db.session, user, 3600)
             self.headers["Authorization"] = f"Bearer {token}"
 
     def open(self, method, path, **kwargs):

@@ -28,6 +28,8 @@ def configure(app, env, overrides):
     app.config.update(settings.load(env))
     app.config.update(overrides)
     name = app.config["ENV_NAME"]
+    if name == "development" and not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = development_secret(app)
     if name == "production":
         if not app.config.get("SECRET_KEY") or len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("production needs SECRET_KEY from the environment (32 characters or more)")
@@ -58,6 +60,33 @@ def configure(app, env, overrides):
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
+def development_secret(app):
+    """``make run``'s secret key: made once under instance/ (no key in the repository signs anything)."""
+    import secrets
+
+    path = Path(app.instance_path) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+# Content-Security-Policy: scripts and styles from this site's files only (no inline script, no style
+# attribute), no framing by other sites, no plugins.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
 def register_extensions(app):
     from flask_principal import AnonymousIdentity, Identity, identity_loaded
 
@@ -72,6 +101,7 @@ def register_extensions(app):
         login_manager,
         migrate,
         principal,
+        talisman,
     )
 
     db.init_app(app)
@@ -81,6 +111,13 @@ def register_extensions(app):
     app.add_template_filter(number)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Security headers: CSP, X-Frame-Options and frame-ancestors, nosniff, Referrer-Policy; HSTS on HTTPS
+    # requests in production (TLS ends at the reverse proxy, which also redirects plain HTTP).
+    production = app.config["ENV_NAME"] == "production"
+    talisman.init_app(app, force_https=False, strict_transport_security=production,
+                      session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
+                      content_security_policy=CSP, frame_options="DENY",
+                      referrer_policy="strict-origin-when-cross-origin")
     api.init_app(app)
 
     login_manager.init_app(app)
@@ -92,6 +129,7 @@ def register_extensions(app):
     from union_saas.accounts import auth
 
     auth.init_login(app, login_manager)
+    app.after_request(auth.set_device_cookie)
 
     principal.init_app(app)
 
@@ -154,13 +192,19 @@ def _sqlite_pragmas(app, db):
 def register_blueprints(app):
     import importlib
 
+    from union_saas.accounts import auth
     from union_saas.core import views as core_views
     from union_saas.core.web import IdConverter
     from union_saas.extensions import api, csrf
 
+    def register_api(blp):
+        # The API as a whole shares one limit per caller (sign-in and registration have their own).
+        auth.api_limits()(blp)
+        api.register_blueprint(blp)
+
     app.url_map.converters["int"] = IdConverter
     app.register_blueprint(core_views.bp)
-    api.register_blueprint(core_views.blp)
+    register_api(core_views.blp)
     for domain in DOMAINS:
         importlib.import_module(f"union_saas.{domain}.models")
         try:
@@ -176,7 +220,7 @@ def register_blueprints(app):
             if error.name != f"union_saas.{domain}.api":
                 raise
             continue
-        api.register_blueprint(module.blp)
+        register_api(module.blp)
         csrf.exempt(module.blp)
 
 

@@ -8,3 +8,8 @@ CASES = [
          body={"username": "plain", "password": PASSWORD}),
     Case("accounts_api.me", "GET", "/api/v1/me", everyone(200)),
 ]
+CASES += [
+    Case("accounts_api.logout", "POST", "/api/v1/auth/logout", everyone(204), body={}),
+    Case("accounts_api.change_password", "POST", "/api/v1/me/password", everyone(422),
+         body={"current_password": "not the password", "new_password": "violet tram harbour ninety"}),
+]

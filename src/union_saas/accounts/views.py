@@ -3,13 +3,14 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 
 from union_saas.access.guards import public, signed_in
 from union_saas.access.services import user_grants
@@ -17,21 +18,21 @@ from union_saas.accounts import auth, services
 from union_saas.core.errors import DomainError
 from union_saas.core.i18n import LOCALE_COOKIE
 from union_saas.core.web import safe_next
-from union_saas.extensions import db, limiter
+from union_saas.extensions import db
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(auth.failure_limit, key_func=auth.attempt_key, methods=["POST"], deduct_when=auth.failed)
-@limiter.limit(auth.address_failure_limit, methods=["POST"], deduct_when=auth.failed, scope="login-address")
+@auth.sign_in_limits
 @public
 def login():
     values, error = {"username": request.values.get("username", "")}, None
     if request.method == "POST":
-        user = services.authenticate(db.session, request.form.get("username"), request.form.get("password"))
+        user = services.authenticate(db.session, request.form.get("username"), request.form.get("password"),
+                                     current_app.config["PASSWORD_HASH_METHOD"])
         if user is not None:
-            login_user(user, remember=bool(request.form.get("remember")))
+            auth.sign_in(user, remember=bool(request.form.get("remember")))
             return redirect(safe_next(request.args.get("next")))
         error = _("Wrong username or password.")
         return render_template("accounts/login.html", values=values, error=error), 401
@@ -39,6 +40,7 @@ def login():
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@auth.register_limits
 @public
 def register():
     values = {k: request.form.get(k, "") for k in ("username", "display_name", "phone")}
@@ -53,7 +55,7 @@ def register():
             db.session.rollback()
             errors, detail = error.errors, error.detail
             return render_template("accounts/register.html", values=values, errors=errors, detail=detail), error.status
-        login_user(user)
+        auth.sign_in(user)
         flash(_("Welcome, %(name)s! Your account is ready.", name=user.display_name))
         return redirect(safe_next(request.args.get("next")))
     return render_template("accounts/register.html", values=values, errors=errors, detail=detail)
@@ -62,7 +64,8 @@ def register():
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
-    logout_user()
+    """Sign out: this browser's session ends (with ``everywhere``, every session and token of the user)."""
+    auth.sign_out(everywhere=bool(request.form.get("everywhere")))
     return redirect(url_for("tenancy.home"))
 
 
@@ -78,4 +81,21 @@ def set_language(code):
 @bp.route("/account")
 @signed_in
 def account():
-    return render_template("accounts/account.html", grants=user_grants(db.session, current_user))
+    return render_template("accounts/account.html", grants=user_grants(db.session, current_user), errors={})
+
+
+@bp.route("/account/password", methods=["POST"])
+@signed_in
+def change_password():
+    """A new password: this browser stays signed in, every other session and token of the user ends."""
+    user = current_user._get_current_object()
+    try:
+        services.change_password(db.session, user, request.form.get("current_password", ""),
+                                 request.form.get("new_password", ""), current_app.config["PASSWORD_HASH_METHOD"],
+                                 keep=g.get("auth_session_id"))
+    except DomainError as error:
+        db.session.rollback()
+        return render_template("accounts/account.html", grants=user_grants(db.session, user), errors=error.errors,
+                               detail=error.detail), error.status
+    flash(_("Your password was changed; you were signed out everywhere else."))
+    return redirect(url_for("accounts.account"))
