@@ -11,7 +11,7 @@ from flask_login import current_user
 from union_saas.access.guards import signed_in
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.errors import NotFound
-from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord
+from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord, file_expiry_cutoff
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
 
@@ -55,7 +55,7 @@ def job_file_info(record):
     if record.status != "finished":
         return None
     row = db.session.execute(sa.select(JobFile.filename, JobFile.mimetype, JobFile.size)
-                             .where(JobFile.job_id == record.id)).first()
+                             .where(JobFile.job_id == record.id, JobFile.created_at >= file_expiry_cutoff())).first()
     return None if row is None else {"filename": row.filename, "mimetype": row.mimetype, "size": row.size}
 
 
@@ -68,12 +68,26 @@ def job_doc(record, endpoint="jobs_api.job_file"):
             "progress": record.progress, "result": record.result, "error": record.error, "file": info}
 
 
+def may_still_see(record):
+    """Whether the job's owner still holds the permission its file needs at the job's tenant (asked now:
+    a grant revoked since the job ran takes the file away too)."""
+    if record.tenant_id is None:
+        return True  # a file about its owner only
+    from union_saas.access import engine
+    from union_saas.core.jobs import _function
+
+    permission = getattr(_function(record.kind), "file_permission", None)
+    return bool(permission) and engine.can_at(db.session, current_user, permission, record.tenant_id)
+
+
 def send_job_file(job_id):
-    """The file of a finished job the caller started; 404 for anyone else, or while it runs."""
+    """The file of a finished job the caller started, while they may still see what is in it and until it
+    expires; 404 otherwise (and for anyone else, or while it runs)."""
     record = own_job(job_id)
     row = None
-    if record.status == "finished":
-        row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id)
+    if record.status == "finished" and may_still_see(record):
+        row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id,
+                                                         JobFile.created_at >= file_expiry_cutoff())
                                 .options(sa.orm.undefer(JobFile.content)))
     if row is None:
         raise NotFound(_("This job has no file."))

@@ -71,7 +71,7 @@ def refresh_after_import(session, tenant, **_details):
     queue_refresh(session, tenant)
 
 
-@job("default")
+@job("default", file_permission="insights.view")
 def export(record, tenant_id, sort="name", direction="asc", locale=None):
     """The subtree's figures as the page shows them (headline, per-child table in the page's order, trends,
     categories), as an .xlsx file attached to the job for its starter."""

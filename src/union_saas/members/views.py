@@ -327,7 +327,8 @@ def own_file(tenant, file_id):
     from union_saas.members.models import MemberFile
 
     row = db.session.get(MemberFile, file_id)
-    if row is None or row.tenant_id != tenant.id or row.owner_id != current_user.id or row.kind == "upload":
+    if row is None or row.tenant_id != tenant.id or row.owner_id != current_user.id or row.kind == "upload" \
+            or row.created_at < jobs.file_expiry_cutoff():
         raise NotFound(_("No such file."))
     if row.kind == "report":
         require("member.import", tenant)
