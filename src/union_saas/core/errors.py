@@ -112,6 +112,10 @@ def register_error_handlers(app):
     from union_saas.extensions import db
 
     def render(status, detail=None, errors=None, headers=None):
+        if status == 404:
+            # One text for every miss: a record that exists but is hidden from the caller and one that does
+            # not exist answer the same (field messages about the request body are kept).
+            detail = _("Not found: there is nothing here, or you may not see it.")
         if wants_json():
             return problem(status, detail, errors, headers)
         html = render_template("error.html", status=status, title=titles().get(status, status), detail=detail)
@@ -131,8 +135,11 @@ def register_error_handlers(app):
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 429:
-            return render(429, _("Too many failed attempts. Please wait a few minutes and try again."),
-                          headers=headers)
+            if request.endpoint in ("accounts.login", "accounts_api.token"):
+                detail = _("Too many failed attempts. Please wait a few minutes and try again.")
+            else:
+                detail = _("Too many requests. Please wait a moment and try again.")
+            return render(429, detail, headers=headers)
         detail = data.get("message") or (error.description if error.code not in (404, 500) else None)
         return render(error.code or 500, detail, errors, headers)
 
