@@ -169,6 +169,7 @@ class ApiClient:
         self.headers = {}
         if user is not None:
             token, _ = issue_token(db.session, user, 3600)
+            db.session.commit()  # the token's row, for requests in other threads too
             self.headers["Authorization"] = f"Bearer {token}"
 
     def open(self, method, path, **kwargs):

@@ -52,7 +52,7 @@ class AuthSession(Base):
     __table_args__ = (sa.Index("ix_auth_session_user_live", "user_id", "revoked_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(sa.String(8))  # page or api
     key_hash: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = created_at_column()

@@ -108,7 +108,27 @@ def rollback_keeping_audit(error):
         db.session.commit()
 
 
+# Lock conflicts a database reports when concurrent transactions collide: SQLite's "database is locked"
+# (two deferred transactions both upgrading to write), PostgreSQL's serialization failure, deadlock and
+# lock-not-available. Like a unique index refusing the second of two racing inserts, they decide a race.
+RACE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def lost_a_race(error) -> bool:
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    if isinstance(error, IntegrityError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    orig = getattr(error, "orig", None)
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RACE_SQLSTATES or \
+        "database is locked" in str(orig)
+
+
 def register_error_handlers(app):
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     from union_saas.extensions import db
 
     def render(status, detail=None, errors=None, headers=None):
@@ -142,6 +162,15 @@ def register_error_handlers(app):
             return render(429, detail, headers=headers)
         detail = data.get("message") or (error.description if error.code not in (404, 500) else None)
         return render(error.code or 500, detail, errors, headers)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(OperationalError)
+    def database_race(error):
+        """A request that lost a race the database decided (its uniqueness or its locks): 409, never 500."""
+        db.session.rollback()
+        if not lost_a_race(error):
+            return unexpected(error)
+        return render(409, _("The change conflicts with another one made at the same time; reload and try again."))
 
     @app.errorhandler(Exception)
     def unexpected(error):

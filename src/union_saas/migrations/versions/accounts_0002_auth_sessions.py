@@ -26,7 +26,7 @@ def upgrade():
     sa.Column('created_at', union_saas.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', union_saas.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('revoked_at', union_saas.core.db.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_auth_session_user_id_user')),
+    sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_auth_session_user_id_user'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_session'))
     )
     with op.batch_alter_table('auth_session', schema=None) as batch_op:
