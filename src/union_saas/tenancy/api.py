@@ -72,14 +72,20 @@ def patch_tenant(data, tenant):
 @blp.alt_response(409, description="Into its own subtree, or across federations")
 @tenant_view("tenant.edit")
 def move_tenant(data, tenant):
-    new_parent = move_target(data["parent"])
+    new_parent = move_target(data["parent"], tenant)
     return doc(services.move(db.session, current_user, tenant, new_parent))
 
 
-def move_target(slug):
-    """The new parent: 422 unless the caller may create sub-unions there (it may not exist for them)."""
+def move_target(slug, tenant):
+    """The new parent: 422 unless the caller may create sub-unions there (it may not exist for them); 403
+    unless the caller may also edit the union's current parent (a union does not take itself away from
+    the union above it)."""
     from union_saas.access import engine
+    from union_saas.core.errors import Forbidden
 
+    if tenant.parent_id is not None and not engine.can_at(db.session, current_user, "tenant.edit", tenant.parent_id):
+        message = _("Moving a union needs the right to edit the union it belongs to now.")
+        raise Forbidden(message, errors={"parent": [message]})
     try:
         parent = services.get_by_slug(db.session, slug)
     except NotFound:  # unknown and invisible answer the same
@@ -94,7 +100,7 @@ def move_target(slug):
 @blp.response(202, schemas.JobAcceptedSchema)
 @tenant_view("tenant.create_child")
 def import_children(files, tenant):
-    data = services.read_tree_file(files["file"])
+    data = services.check_tree_upload(db.session, files["file"], tenant)
     record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
     return {"job": record.id}
 

@@ -149,7 +149,7 @@ def move(tenant):
 
     try:
         data = load_form(schemas.MoveSchema(), request.form, ("parent",))
-        services.move(db.session, current_user, tenant, move_target(data["parent"]))
+        services.move(db.session, current_user, tenant, move_target(data["parent"], tenant))
     except DomainError as error:
         db.session.rollback()
         return render_manage(tenant, values=request.form, errors=error.errors, detail=error.detail,
@@ -165,7 +165,7 @@ def import_children(tenant):
     try:
         if upload is None or not upload.filename:
             raise ValidationFailed(errors={"file": [_("Choose a YAML file.")]})
-        data = services.read_tree_file(upload)
+        data = services.check_tree_upload(db.session, upload, tenant)
     except DomainError as error:
         db.session.rollback()
         return render_manage(tenant, errors=error.errors, detail=error.detail, form="import", status=error.status)
