@@ -86,10 +86,14 @@ def create_grant(tenant):
 @record_view("grant.manage")
 def revoke(grant_id):
     grant = services.get_grant(db.session, grant_id)
-    require("grant.manage", grant.tenant)
+    if not current_user.is_operator:
+        require("grant.manage", grant.tenant)
     back = request.form.get("back_slug") or grant.tenant.slug
-    services.revoke(db.session, current_user, grant)
+    remaining = services.revoke(db.session, current_user, grant)
     flash(_("Revoked %(role)s of %(user)s.", role=role_label(grant.role), user=grant.user.display_name))
+    if remaining:
+        flash(_("The rights of %(union)s are still managed by: %(who)s.", union=grant.tenant.name,
+                who=", ".join(remaining)))
     return redirect(url_for("access.grants", slug=back))
 
 
