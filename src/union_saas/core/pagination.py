@@ -35,9 +35,23 @@ class Page:
 
 
 def paginate(session, stmt, page=1, per_page=50, *, scalars=True) -> Page:
-    """Two queries whatever the size: a count and one page of rows."""
+    """Two queries whatever the size: a count and one page of rows.
+
+    A page number past the last page (``?page=99999999999999999999`` included) never reaches the database:
+    a page shows the last page; the API (whose ``PageArgs`` refuse more than 1,000,000 with a 422) answers
+    an empty page past the end, as clients iterating until an empty page expect.
+    """
+    from flask import has_request_context, request
+
     per_page = max(1, min(per_page, MAX_PER_PAGE))
+    page = max(1, page if isinstance(page, int) else 1)
     total = session.scalar(sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery()))
+    last = max(1, -(-total // per_page))
+    if page > last:
+        if not (has_request_context() and request.path.startswith("/api/")):
+            page = last
+        else:
+            return Page([], page, per_page, total)
     rows = session.execute(stmt.limit(per_page).offset((page - 1) * per_page))
     items = list(rows.scalars() if scalars else rows)
     return Page(items, page, per_page, total)

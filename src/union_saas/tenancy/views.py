@@ -102,7 +102,8 @@ def manage(tenant):
 def tree_children(tenant):
     """A lazy tree node: one page of children, as an HTML fragment."""
     per_page = current_app.config["TENANT_TREE_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int))
+    last = max(1, -(-tenant.children_count // per_page))  # never past the last page (nor a huge offset)
+    page = min(max(1, request.args.get("page", 1, type=int)), last)
     kids = services.children(db.session, tenant, include_archived=True, limit=per_page + 1,
                              offset=(page - 1) * per_page)
     return render_template("tenancy/_tree_nodes.html", tenant=tenant, children=kids[:per_page],
