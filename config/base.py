@@ -46,6 +46,11 @@ OPENAPI_JSON_PATH = "openapi.json"
 # Files that jobs produced (exports, reports) can be downloaded for a day, then they are deleted.
 JOB_FILES_KEPT = timedelta(days=1)
 
+# A person's "refresh the figures": not again within 5 minutes of the last refresh of the federation (nor
+# while one waits or runs), and at most 10 an hour per person.
+INSIGHTS_REFRESH_INTERVAL = 300
+INSIGHTS_REFRESH_LIMITS = "10 per hour"
+
 POLICY_DIR = None  # default: the repository's policies/
 TENANT_TREE_PAGE = 200  # children shown per node before "more"
 # A form's CSRF token is good for four hours (the secret behind it changes at each sign-in).
