@@ -3,7 +3,6 @@ remember cookie rotates; the CSRF secret changes at sign-in and its tokens expir
 import pytest
 
 from tests.conftest import PASSWORD
-from union_saas.accounts.models import AuthSession
 
 NEW_PASSWORD = "violet tram harbour ninety"
 
@@ -127,6 +126,7 @@ def test_the_page_password_change_keeps_this_browser_signed_in(app, make_user, a
 def test_expired_and_revoked_rows_sign_nobody_in(client, make_user, db_session):
     from datetime import timedelta
 
+    from union_saas.accounts.models import AuthSession
     from union_saas.core.db import utcnow
 
     make_user("expiring")
