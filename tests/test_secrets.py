@@ -37,9 +37,9 @@ def test_development_makes_its_own_key_once_and_no_key_is_in_the_repository(bare
     assert first not in (REPO / "config" / "development.py").read_text()
     for path in (REPO / "config").glob("*.py"):
         if path.name != "testing.py":
-            assert not re.search(r"^SECRET_KEY\s*=\s*['\"]", path.read_text(), re.M), path
+            assert not re.search(r"^SECRET_KEY\s*=\s*['\"]", path.read_text(), re.MULTILINE), path
 
 
 def test_the_makefile_runs_development_unless_told_otherwise():
     makefile = (Path(REPO) / "Makefile").read_text()
-    assert re.search(r"^export UNION_SAAS_ENV \?= development$", makefile, re.M)
+    assert re.search(r"^export UNION_SAAS_ENV \?= development$", makefile, re.MULTILINE)

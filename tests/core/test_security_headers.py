@@ -7,9 +7,9 @@ import pytest
 from union_saas import create_app
 
 PKG = Path(__file__).resolve().parents[2] / "src" / "union_saas"
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
-HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
-STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.I)
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.IGNORECASE)
+HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.IGNORECASE)
 
 
 def csp(response):

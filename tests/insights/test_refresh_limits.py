@@ -24,7 +24,7 @@ def officer_page(make_tree, make_user, grant, login):
 
 
 def test_no_second_refresh_while_one_runs(db_session, make_tree, make_user, grant, login):
-    t, officer, client = officer_page(make_tree, make_user, grant, login)
+    t, _officer, client = officer_page(make_tree, make_user, grant, login)
     running, _queued = tasks.queue_refresh(db_session, t["s1"])
     running.status = "started"
     db_session.commit()
@@ -33,7 +33,7 @@ def test_no_second_refresh_while_one_runs(db_session, make_tree, make_user, gran
 
 
 def test_no_refresh_asked_soon_after_the_last_one(db_session, make_tree, make_user, grant, login):
-    t, officer, client = officer_page(make_tree, make_user, grant, login)
+    t, _officer, client = officer_page(make_tree, make_user, grant, login)
     done, _queued = tasks.queue_refresh(db_session, t["s1"])
     db_session.commit()
     jobs.execute(done.id)  # runs now: the figures are fresh
@@ -48,7 +48,7 @@ def test_a_person_asking_again_and_again_is_limited(app, db_session, make_tree, 
                                                    monkeypatch):
     monkeypatch.setitem(app.config, "INSIGHTS_REFRESH_INTERVAL", 0)
     monkeypatch.setitem(app.config, "INSIGHTS_REFRESH_LIMITS", "2 per hour")
-    t, officer, client = officer_page(make_tree, make_user, grant, login)
+    _t, _officer, client = officer_page(make_tree, make_user, grant, login)
     answers = [client.post("/manage/s1/insights/refresh").status_code for _ in range(3)]
     assert answers == [302, 302, 429]
 

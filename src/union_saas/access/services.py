@@ -89,7 +89,7 @@ def revoke(session, actor, grant) -> list[str]:
 def other_managers(session, tenant, grant=None, limit=5) -> list[str]:
     """Who else holds ``grant.manage`` at ``tenant`` (through a live grant there or above, as an active
     user), nearest first: ``["username at slug", ...]``."""
-    User = Grant.user.property.mapper.class_  # noqa: N806 - the account model (access imports no accounts)
+    User = Grant.user.property.mapper.class_  # the account model (access imports no accounts)
     roles = [r.name for r in engine.policy().roles.values() if GRANT_MANAGE in r.permissions]
     stmt = (sa.select(User.username, Tenant.slug).select_from(Grant)
             .join(User, User.id == Grant.user_id).join(Tenant, Tenant.id == Grant.tenant_id)

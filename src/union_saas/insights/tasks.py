@@ -9,8 +9,8 @@ from flask_babel import force_locale
 from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core import signals
-from union_saas.core.errors import Forbidden
 from union_saas.core.db import utcnow
+from union_saas.core.errors import Forbidden
 from union_saas.core.jobs import XLSX, JobRecord, job, periodic, submit
 from union_saas.extensions import db
 from union_saas.insights import exports, services

@@ -399,7 +399,7 @@ def read_tree_file(stream):
     try:
         text = raw.decode("utf-8")
         loader = _check_yaml_shape(text)
-        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader (CSafeLoader or SafeLoader)
+        data = yaml.load(text, Loader=loader)  # a safe loader: CSafeLoader, or SafeLoader without libyaml
     except _NoAliases:
         raise ValidationFailed(errors={"file": [_("Anchors and aliases (& and *) are not accepted: write each "
                                                   "union out in full.")]}) from None
