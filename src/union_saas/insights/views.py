@@ -45,7 +45,11 @@ def overview(tenant):
 
 
 def _refresh_asker():
-    return f"insights-refresh:{current_user.id}"
+    if current_user.is_authenticated:
+        return f"insights-refresh:{current_user.id}"
+    from flask_limiter.util import get_remote_address
+
+    return f"insights-refresh:{get_remote_address()}"  # refused by the guard anyway
 
 
 @bp.route("/manage/<slug>/insights/refresh", methods=["POST"])
