@@ -175,3 +175,24 @@ def test_csrf_tokens_expire(app, csrf_on, monkeypatch):
         monkeypatch.setattr(time, "time", lambda: later)
         with pytest.raises(ValidationError):
             validate_csrf(token)
+
+
+def test_signing_out_deletes_the_remember_cookie(app, make_user):
+    make_user("tidy")
+    browser = app.test_client()
+    browser.post("/login", data={"username": "tidy", "password": PASSWORD, "remember": "1"})
+    assert browser.get_cookie("remember_token") is not None
+    browser.post("/logout")
+    assert browser.get_cookie("remember_token") is None
+
+
+def test_a_rotated_remember_cookie_holds_even_when_the_page_answers_an_error(app, make_user):
+    make_user("unlucky")
+    browser = app.test_client()
+    browser.post("/login", data={"username": "unlucky", "password": PASSWORD, "remember": "1"})
+    reopened = app.test_client()
+    reopened.set_cookie("remember_token", browser.get_cookie("remember_token").value)
+    assert reopened.get("/manage/no-such-union").status_code == 404  # rotated on a request that fails
+    fresh = app.test_client()
+    fresh.set_cookie("remember_token", reopened.get_cookie("remember_token").value)
+    assert fresh.get("/account").status_code == 200

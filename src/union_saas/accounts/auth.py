@@ -68,6 +68,9 @@ def rotate_remember_cookie(app, user):
     """The remember cookie signed the browser in: give the session a new secret and the browser a new cookie."""
     credential = services.rotate_session(db.session, user.id, g.auth_session_id, remember_seconds())
     if credential is not None:
+        # Committed now, whatever becomes of the request: the browser gets the new cookie with any answer.
+        # (The user is loaded before the view runs: Flask-Principal asks for it first of all.)
+        db.session.commit()
         user.credential = credential
         session["_user_id"] = credential
         session["_remember"] = "set"  # Flask-Login writes the new remember cookie with the response
@@ -79,6 +82,7 @@ def sign_in(user, *, remember=False):
 
     row, credential = services.open_session(db.session, user, "page", remember_seconds())
     session.pop("csrf_token", None)  # Flask-WTF's secret: a token made before signing in is worth nothing
+    g.pop("csrf_token", None)
     user.credential = credential
     login_user(user, remember=remember)
     g.auth_session_id = row.id
@@ -94,8 +98,8 @@ def sign_out(*, everywhere=False):
             services.end_sessions(db.session, current_user)
         elif g.get("auth_session_id"):
             services.end_session(db.session, g.auth_session_id)
-    logout_user()
     session.clear()
+    logout_user()  # after the clear: it also tells Flask-Login to delete the remember cookie
 
 
 # --- device cookies ----------------------------------------------------------------------------------
