@@ -347,9 +347,9 @@ def run_periodic(name):
                 db.session.remove()
 
 
-@periodic(every=3600)
+@periodic(cron="7 * * * *")
 def delete_expired_job_files(session):
-    """Job files are kept for ``JOB_FILES_KEPT`` (a day unless set), then deleted (hourly)."""
+    """Job files are kept for ``JOB_FILES_KEPT`` (a day unless set), then deleted (hourly, at :07)."""
     gone = session.execute(sa.delete(JobFile).where(JobFile.created_at < file_expiry_cutoff()))
     return {"deleted": gone.rowcount}
 

@@ -96,7 +96,7 @@ def import_roster(record, tenant_id, upload_id, locale=None):
         raise
 
 
-@periodic(every=3600)
+@periodic(cron="7 * * * *")
 def delete_expired_files(session):
     """Exports and import reports are kept as long as jobs' files (``JOB_FILES_KEPT``), then deleted
     (hourly); an upload whose import never ran is deleted after the same time."""
