@@ -90,10 +90,12 @@ def revoke(grant_id):
         require("grant.manage", grant.tenant)
     back = request.form.get("back_slug") or grant.tenant.slug
     remaining = services.revoke(db.session, current_user, grant)
-    flash(_("Revoked %(role)s of %(user)s.", role=role_label(grant.role), user=grant.user.display_name))
     if remaining:
-        flash(_("The rights of %(union)s are still managed by: %(who)s.", union=grant.tenant.name,
+        flash(_("Revoked %(role)s of %(user)s; the rights of %(union)s are still managed by: %(who)s.",
+                role=role_label(grant.role), user=grant.user.display_name, union=grant.tenant.name,
                 who=", ".join(remaining)))
+    else:
+        flash(_("Revoked %(role)s of %(user)s.", role=role_label(grant.role), user=grant.user.display_name))
     return redirect(url_for("access.grants", slug=back))
 
 

@@ -147,7 +147,8 @@ def _check_id_free(session, user, id_hash, tenant):
 
 
 def join(session, user, tenant, *, real_name, id_number, phone) -> Membership:
-    """Apply to ``tenant``: active at once when its roster holds this name and ID number, else pending."""
+    """Apply to ``tenant``: active at once when its roster holds this name, ID number and mobile number, else
+    pending (also when the ID number is a member in another federation: the answer tells nothing of it)."""
     name, number, mobile = clean_identity(real_name, id_number, phone)
     _check_joinable(tenant)
     for m in current_of(session, user):

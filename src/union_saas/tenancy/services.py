@@ -211,7 +211,7 @@ def flatten_tree(node, parent_slug=None, errors=None, seen=None, where="root", d
         errors.append(_("The tree holds more than %(n)d unions, or is nested too deeply.", n=MAX_TREE_UNIONS))
         return out, errors
     slug, name, kind = node.get("slug"), node.get("name"), node.get("kind")
-    where = slug if isinstance(slug, str) and SLUG_RE.match(slug) else where
+    where = str(slug)[:80] if slug else where
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         errors.append(_("%(where)s: slug must be 1 to 63 lowercase letters, digits and hyphens.", where=where))
     elif slug in seen:
