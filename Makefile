@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := union_saas
+# `make run`, `make worker`, `make seed-small`...: development settings, unless the environment says otherwise
+# (production sets UNION_SAAS_ENV=production; an app started with none runs production and needs real secrets).
+export UNION_SAAS_ENV ?= development
 PKG := src/union_saas
 DOMAINS := $(patsubst $(PKG)/%/,%,$(dir $(wildcard $(PKG)/*/views.py) $(wildcard $(PKG)/core/errors.py)))
 CATALOGS := $(wildcard $(PKG)/*/translations/*/LC_MESSAGES/messages.po)

@@ -118,13 +118,19 @@ def rush_activity(engine, places):
 
 
 def tokens(engine, n, offset=0):
-    from itsdangerous import URLSafeTimedSerializer
+    """Bearer tokens of seeded members, as POST /api/v1/auth/token makes them (a live ``auth_session`` row
+    each: ``accounts.services.issue_token``)."""
+    from sqlalchemy.orm import Session
 
-    signer = URLSafeTimedSerializer(SECRET, salt="api-token")
-    with engine.connect() as c:
-        ids = list(c.scalars(sa.text("SELECT id FROM \"user\" WHERE username LIKE 'bm%' ORDER BY id OFFSET :o LIMIT :n"),
-                             {"o": offset, "n": n}))
-    return [signer.dumps({"u": i, "g": 0}) for i in ids]
+    from union_saas.accounts.models import User
+    from union_saas.accounts.services import issue_token
+
+    with Session(engine) as session:
+        users = session.scalars(sa.select(User).where(User.username.like("bm%")).order_by(User.id)
+                                .offset(offset).limit(n)).all()
+        made = [issue_token(session, user, 3600)[0] for user in users]
+        session.commit()
+    return made
 
 
 def start_server(args):

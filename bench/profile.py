@@ -49,7 +49,7 @@ def main():
 
     from union_saas import create_app
     from union_saas.accounts.models import User
-    from union_saas.accounts.services import issue_token
+    from union_saas.accounts.services import issue_token, open_session
     from union_saas.extensions import db
 
     app = create_app()
@@ -71,11 +71,12 @@ def main():
                 with app.app_context():
                     user = db.session.scalar(sa.select(User).where(User.username == fill(username, args.slug, member, home)))
                     if how == "token":
-                        headers["Authorization"] = f"Bearer {issue_token(user, app.config['SECRET_KEY'], 3600)[0]}"
+                        headers["Authorization"] = f"Bearer {issue_token(db.session, user, 3600)[0]}"
                     else:
+                        _row, credential = open_session(db.session, user, "page", 3600)
                         with client.session_transaction() as session:
-                            session.update({"_user_id": f"{user.id}:{user.token_generation}", "_fresh": True,
-                                            "_id": identifier})
+                            session.update({"_user_id": credential, "_fresh": True, "_id": identifier})
+                    db.session.commit()
             clients[kind] = client, headers
         return clients[kind]
 

@@ -11,7 +11,7 @@
    the same run at the same concurrency.
 4. The sign-up burst: the federation administrator publishes a fresh activity of 100 places through the
    API; 2,000 distinct seeded members, each with a bearer token made up front (what POST
-   /api/v1/auth/token would give them, signed with the run's SECRET_KEY: 2,000 password checks would
+   /api/v1/auth/token would give them, a live session row each: 2,000 password checks would
    take minutes), sign up at once from ``bench/load.py --burst`` in its own process; then the database
    must hold exactly 100 confirmed and 1,900 waitlisted at positions 1..1,900 in the order served.
 5. Runs ``bench/policy.py`` in-process: the access engine's ``can()`` against pycasbin, same grants.
@@ -169,25 +169,28 @@ def pg_engine(url):
     return sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
 
 
-def burst_tokens(url, slug, n, secret):
+def burst_tokens(url, slug, n):
     """Bearer tokens of ``n`` distinct active members of the federation, as POST /api/v1/auth/token makes
-    them (``accounts.services.issue_token``, the servers' SECRET_KEY), and the members' ids."""
-    from types import SimpleNamespace
-
+    them (``accounts.services.issue_token``: a live ``auth_session`` row each), and the members' ids."""
     import sqlalchemy as sa
+    from sqlalchemy.orm import Session
 
+    from union_saas.accounts.models import User
     from union_saas.accounts.services import issue_token
 
     engine = pg_engine(url)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            'SELECT u.id, u.token_generation FROM membership m JOIN "user" u ON u.id = m.user_id '
+    with Session(engine) as session:
+        ids = session.execute(sa.text(
+            'SELECT u.id FROM membership m JOIN "user" u ON u.id = m.user_id '
             "JOIN tenant r ON r.id = m.root_id WHERE r.slug = :s AND m.status = 'active' AND u.active "
-            "ORDER BY u.id LIMIT :n"), {"s": slug, "n": n}).all()
+            "ORDER BY u.id LIMIT :n"), {"s": slug, "n": n}).scalars().all()
+        if len(ids) < n:
+            raise SystemExit(f"the federation has {len(ids)} active members, fewer than the {n} sign-ups asked for")
+        users = session.scalars(sa.select(User).where(User.id.in_(ids)).order_by(User.id)).all()
+        made = [issue_token(session, user, 3600)[0] for user in users]
+        session.commit()
     engine.dispose()
-    if len(rows) < n:
-        raise SystemExit(f"the federation has {len(rows)} active members, fewer than the {n} sign-ups asked for")
-    return [issue_token(SimpleNamespace(id=r.id, token_generation=r.token_generation), secret, 3600)[0] for r in rows]
+    return made
 
 
 def burst_activity(base, slug, places, token):
@@ -535,7 +538,7 @@ def main():
                 if not args.skip_burst:
                     admin = bearer_token(base, f"{args.slug}-admin")
                     activity_id = burst_activity(base, args.slug, args.places, admin)
-                    tokens = burst_tokens(args.database, args.slug, args.signups, secret)
+                    tokens = burst_tokens(args.database, args.slug, args.signups)
                     token_file = logdir / "burst-tokens.txt"
                     token_file.write_text("\n".join(tokens), encoding="utf-8")
                     url = f"{base}/api/v1/activities/{activity_id}/signups"

@@ -16,10 +16,12 @@ ENV_OVERRIDES = {
 
 
 def load(name=None):
-    """Return the settings of environment ``name`` (default ``UNION_SAAS_ENV`` or development)."""
+    """Return the settings of environment ``name`` (default ``UNION_SAAS_ENV``, else production: an app
+    started without saying which environment it is runs the production settings, and so refuses to start
+    without real secrets; ``make`` says development, the tests say testing)."""
     import importlib
 
-    name = name or os.environ.get("UNION_SAAS_ENV") or "development"
+    name = name or os.environ.get("UNION_SAAS_ENV") or "production"
     if name not in ENVIRONMENTS:
         raise RuntimeError(f"unknown environment {name!r}; choose one of {', '.join(ENVIRONMENTS)}")
     module = importlib.import_module(f"config.{name}")

@@ -168,7 +168,8 @@ class ApiClient:
         self.client = app.test_client()
         self.headers = {}
         if user is not None:
-            token, _ = issue_token(user, app.config["SECRET_KEY"], 3600)
+            token, _ = issue_token(db.session, user, 3600)
+            db.session.commit()  # the token's row, for requests in other threads too
             self.headers["Authorization"] = f"Bearer {token}"
 
     def open(self, method, path, **kwargs):

@@ -59,10 +59,9 @@ def world(app, db_session, make_tree, make_user, grant):
     SEEDED.update(slug=sorted(tenants), parent=sorted(tenants), grant_id=[live.id], job_id=[job.id],
                   username=usernames, admin_username=usernames, role=sorted(engine.policy().roles),
                   permission=sorted(engine.policy().permissions))
-    secret = app.config["SECRET_KEY"]
     operator = make_user("the-operator", operator=True)
     users = {"admin": admin, "plain": plain, "operator": operator}
-    headers = {name: {"Authorization": f"Bearer {issue_token(user, secret, 3600)[0]}"} for name, user in users.items()}
+    headers = {name: {"Authorization": f"Bearer {issue_token(db_session, user, 3600)[0]}"} for name, user in users.items()}
     # The seeded rows stay in the test's outer transaction; each example works in a savepoint above them.
     db_session.commit()
     return {**headers, "rows": row_counts()}

@@ -13,6 +13,7 @@ from flask_principal import AnonymousIdentity, Identity, identity_loaded
 import config as settings
 from union_saas.access import policy
 from union_saas.access.guards import check_routes
+from union_saas.accounts.auth import limit_api
 from union_saas.cli import register as register_cli
 from union_saas.core import views as core_views
 from union_saas.core.errors import register_error_handlers
@@ -33,6 +34,7 @@ from union_saas.extensions import (
     login_manager,
     migrate,
     principal,
+    talisman,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,6 +58,8 @@ def configure(app, env, overrides):
     app.config.update(settings.load(env))
     app.config.update(overrides)
     name = app.config["ENV_NAME"]
+    if name == "development" and not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = development_secret(app)
     if name == "production":
         if not app.config.get("SECRET_KEY") or len(app.config["SECRET_KEY"]) < 32:
             raise RuntimeError("production needs SECRET_KEY from the environment (32 characters or more)")
@@ -86,6 +90,33 @@ def configure(app, env, overrides):
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
+def development_secret(app):
+    """``make run``'s secret key: made once under instance/ (no key in the repository signs anything)."""
+    import secrets
+
+    path = Path(app.instance_path) / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+# Content-Security-Policy: scripts and styles from this site's files only (no inline script, no style
+# attribute), no framing by other sites, no plugins.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": ["'self'", "data:"],
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
 def register_extensions(app):
     """Bind the extensions; the request starts with a fresh ``g`` and ends with one commit."""
     db.init_app(app)
@@ -95,6 +126,13 @@ def register_extensions(app):
     app.add_template_filter(number)
     csrf.init_app(app)
     limiter.init_app(app)
+    # Security headers: CSP, X-Frame-Options and frame-ancestors, nosniff, Referrer-Policy; HSTS on HTTPS
+    # requests in production (TLS ends at the reverse proxy, which also redirects plain HTTP).
+    production = app.config["ENV_NAME"] == "production"
+    talisman.init_app(app, force_https=False, strict_transport_security=production,
+                      session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
+                      content_security_policy=CSP, frame_options="DENY",
+                      referrer_policy="strict-origin-when-cross-origin")
     api.init_app(app)
 
     login_manager.init_app(app)
@@ -146,11 +184,13 @@ def _sqlite_pragmas(app, db):
 
 
 def register_domains(app):
-    """The shared pages (jobs, inbox), then each domain wires itself in (its ``init_app``)."""
+    """The shared pages (jobs, inbox), then each domain wires itself in (its ``init_app``); the API as a whole
+    shares one limit per caller (sign-in and registration have their own)."""
     app.url_map.converters["int"] = IdConverter
     add_blueprints(app, core_views.bp, core_views.blp)
     for name in DOMAINS:
         importlib.import_module(f"union_saas.{name}").init_app(app)
+    limit_api(app)
 
 
 def register_errorhandlers(app):

@@ -37,7 +37,8 @@ def ensure_demo(session, app):
         where = ""
         if role:
             tenant = tenancy.get_by_slug(session, slug)
-            session.add(Grant(user_id=user.id, role=role, tenant_id=tenant.id, root_id=tenant.root_id))
+            session.add(Grant(user_id=user.id, role=role, tenant_id=tenant.id, root_id=tenant.root_id,
+                              granted_at_id=tenant.root_id))  # appointed from the federation
             where = f" {role} at /manage/{slug}"
         lines.append(f"  {username:<16}{' platform operator, /admin/federations' if index == 0 else where or ' a plain user, following the district'}")
     session.flush()

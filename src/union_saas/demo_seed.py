@@ -624,10 +624,11 @@ def step_grants(ctx: SeedContext):
 
     for user_id, role, tenant_id in grants:
         ctx.admins.setdefault(role, []).append((user_id, tenant_id))
-    columns = ("id", "user_id", "role", "tenant_id", "root_id", "granted_by_id", "created_at", "expires_at",
-               "revoked_at", "revoked_by_id")
+    columns = ("id", "user_id", "role", "tenant_id", "root_id", "granted_by_id", "granted_at_id", "created_at",
+               "expires_at", "revoked_at", "revoked_by_id")
+    # Every grant is made by the federation's admin, from the federation (what grant_role records).
     ctx.insert(Grant.__table__, columns,
-               ((gid, u, r, t, ctx.tenant(t).root_id, None if u == fed_admin else fed_admin,
+               ((gid, u, r, t, ctx.tenant(t).root_id, None if u == fed_admin else fed_admin, ctx.tenant(t).root_id,
                  ctx.date_between(*granted(u, t)), None, None, None)
                 for gid, (u, r, t) in zip(ids, grants)), len(grants), "grants")
 

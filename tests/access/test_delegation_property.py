@@ -5,7 +5,10 @@ The reference model below is independent of the engine: it walks the tree by par
 and decides each operation itself. A grant is legitimate only if, when made, its granter held
 ``grant.manage`` and every permission of the role at that tenant through legitimate live grants.
 Revoking a grant does not invalidate the grants it made (an office appoints, not a person). The first
-admin of each federation is appointed by the platform operator.
+admin of each federation is appointed by the platform operator. A grant is made *from a level*: the
+tenant of the granter's nearest grant that lets them manage grants there (the federation for a first
+admin); only someone who could have made it from that level, or the operator, revokes it, and never the
+last grant through which anyone manages grants at its tenant.
 
 After every step: (a) the live grants in the database are the model's; (b) ``engine.load_subject(...)
 .can(...)`` agrees with the model for every user, tenant and permission; (c) nobody holds anything at a
@@ -69,6 +72,7 @@ class MGrant:
     tenant: MTenant
     granted_by: int | None
     live: bool = True
+    level: "MTenant | None" = None  # made from there (None: its own tenant)
 
 
 @dataclass
@@ -103,11 +107,25 @@ class Model:
             return "conflict"
         return "done"
 
-    def predict_revoke(self, actor_id, grant):
+    def level_of(self, actor_id, tenant):
+        """The tenant of the actor's nearest live grant giving grant.manage at ``tenant``."""
+        for node in tenant.chain():
+            mine = [g for g in self.live() if g.user == actor_id and g.tenant.id == node.id
+                    and "grant.manage" in self.roles[g.role][0]]
+            if mine:
+                return node
+        return tenant
+
+    def predict_revoke(self, actor_id, grant, *, operator=False):
         if not grant.live:
             return "conflict"
-        if not self.may_hand_out(actor_id, grant.role, grant.tenant):
+        if not operator and not self.may_hand_out(actor_id, grant.role, grant.level or grant.tenant):
             return "forbidden"
+        chain = {t.id for t in grant.tenant.chain()}
+        if "grant.manage" in self.roles[grant.role][0] and not any(
+                g is not grant and g.tenant.id in chain and "grant.manage" in self.roles[g.role][0]
+                for g in self.live()):
+            return "conflict"  # the last one managing grants there
         return "done"
 
 
@@ -209,7 +227,8 @@ def test_grants_and_revokes_only_ever_give_what_a_legitimate_chain_gave(data, ap
                 model.tenants[mtenant.id] = mtenant
             first = data.draw(st.sampled_from(users), label="first admin")
             grant = services.appoint_first_admin(session, operator, root, first)
-            model.grants.append(MGrant(grant.id, first.id, "federation_admin", model.tenants[root.id], operator.id))
+            model.grants.append(MGrant(grant.id, first.id, "federation_admin", model.tenants[root.id], operator.id,
+                                       level=model.tenants[root.id]))
         session.flush()
         everyone = [operator, *users]
         by_id = {t.id: t for t in session.scalars(sa.select(Tenant))}
@@ -237,16 +256,17 @@ def test_grants_and_revokes_only_ever_give_what_a_legitimate_chain_gave(data, ap
                         "fitting": fitting}.get(which) or role_names + [UNKNOWN_ROLE]
                 role = data.draw(st.sampled_from(pool), label="role")
                 expected = model.predict_grant(actor.id, grantee.id, role, mtenant)
+                level = model.level_of(actor.id, mtenant) if expected == "done" else None
                 tenant = by_id[mtenant.id]
                 outcome, made = attempt(session, services.grant_role, actor, tenant, grantee, role)
                 description = f"step {step}: {actor.username} grants {role} to {grantee.username} at {tenant.slug}"
                 assert outcome == expected, f"{description}: {outcome}, model says {expected}"
                 event(f"grant: {outcome}")
                 if outcome == "done":
-                    model.grants.append(MGrant(made.id, grantee.id, role, mtenant, actor.id))
+                    model.grants.append(MGrant(made.id, grantee.id, role, mtenant, actor.id, level=level))
             else:
                 mgrant = data.draw(st.sampled_from(model.grants), label="grant to revoke")
-                expected = model.predict_revoke(actor.id, mgrant)
+                expected = model.predict_revoke(actor.id, mgrant, operator=actor.is_operator)
                 row = session.get(Grant, mgrant.id)
                 outcome, _ = attempt(session, services.revoke, actor, row)
                 description = f"step {step}: {actor.username} revokes grant {mgrant.id} ({mgrant.role})"
@@ -280,10 +300,11 @@ def fed(make_tree, make_user, grant, db_session):
 
 
 def snapshot(session):
-    """(every row of every table but the audit log, the audit log's (id, action) rows)."""
+    """(every row of every table but the audit log, the audit log's (id, action) rows); the sign-in
+    sessions the test's clients open are not the data under test."""
     tables = {}
     for table in Base.metadata.sorted_tables:
-        if table.name != AuditEntry.__tablename__:
+        if table.name not in (AuditEntry.__tablename__, "auth_session"):
             tables[table.name] = session.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
     audit = session.execute(sa.select(AuditEntry.id, AuditEntry.action).order_by(AuditEntry.id)).all()
     return tables, audit

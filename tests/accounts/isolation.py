@@ -19,3 +19,13 @@ CASES = [
     Case("accounts.set_language", "GET", "/lang/en", everyone(302, anonymous=302), page=True),
     Case("accounts.account", "GET", "/account", everyone(200), page=True),
 ]
+CASES += [
+    Case("accounts_api.logout", "POST", "/api/v1/auth/logout", everyone(204), body={}),
+    Case("accounts_api.change_password", "POST", "/api/v1/me/password", everyone(422),
+         body={"current_password": "not the password", "new_password": "violet tram harbour ninety"}),
+]
+CASES += [
+    # A wrong current password changes nothing, for anyone (422 with the field's message).
+    Case("accounts.change_password", "POST", "/account/password", everyone(422), page=True,
+         body={"current_password": "not the password", "new_password": "violet tram harbour ninety"}),
+]

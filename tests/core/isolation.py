@@ -12,8 +12,10 @@ def own_admins_job(world, session):
 
 
 def own_admins_job_with_file(world, session):
+    """An export of a-s1's (a job whose file needs activity.manage there, which its owner holds)."""
     extra = own_admins_job(world, session)
     record = session.get(JobRecord, extra["job"])
+    record.kind = "union_saas.activities.tasks:export_signups"
     record.attach_file(session, "export.xlsx", XLSX, b"PK\x03\x04 not really a workbook")
     return extra
 

@@ -28,7 +28,7 @@ def test_worker_on_the_roster_is_a_member_at_once(make_tree, make_user, make_ros
     tree = make_tree("fed/street")
     worker = make_user()
     who = person("王五")
-    make_roster(tree["street"], "王五", who["id_number"])
+    make_roster(tree["street"], "王五", who["id_number"], phone=who["phone"])
     response = api(worker).post("/api/v1/tenants/street/membership", json=who)
     assert response.status_code == 201, response.json
     assert response.json["status"] == "active"

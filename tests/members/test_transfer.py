@@ -182,7 +182,7 @@ def test_racing_joins_on_two_rosters_leave_one_active_membership(app, real_commi
     for slug in world["targets"]:
         tenant_id = real_commits.scalar(sa.text("SELECT id FROM tenant WHERE slug = :s"), {"s": slug})
         real_commits.add(RosterEntry(tenant_id=tenant_id, root_id=world["fed"].id, name=who["real_name"],
-                                     id_hash=crypto.id_hash(who["id_number"]),
+                                     phone=who["phone"], id_hash=crypto.id_hash(who["id_number"]),
                                      id_cipher=crypto.encrypt_id(who["id_number"]),
                                      id_masked=identity.mask_id(who["id_number"])))
     real_commits.commit()

@@ -41,8 +41,11 @@ def create_grant(data, tenant):
 @blp.response(204)
 @blp.alt_response(403, description="The role has permissions the caller does not hold here")
 @blp.alt_response(404, description="No such grant, or not visible")
+@blp.alt_response(409, description="Revoked already, or the last grant managing the union's rights")
 @record_view("grant", "grant.manage")
 def delete_grant(grant):
+    """Revoke a grant: only someone who could have made it from the level it was made at (or the operator);
+    409 for the last grant through which anyone manages the union's rights."""
     services.revoke(db.session, current_user, grant)
 
 

@@ -120,22 +120,28 @@ def load_subject(session, user) -> Subject:
 _USER_WITH_GRANTS = {}
 
 
-def _user_with_grants_stmt(user_model):
-    """Built once (a statement costs more Python to build than to run): parameters ``uid`` and ``now``."""
-    if user_model not in _USER_WITH_GRANTS:
+def _user_with_grants_stmt(user_model, condition=None):
+    """Built once (a statement costs more Python to build than to run): parameters ``uid`` and ``now``, and
+    those of ``condition`` (a function of the user model returning a clause, e.g. "this session is live")."""
+    key = (user_model, condition)
+    if key not in _USER_WITH_GRANTS:
         grants = (sa.select(*GRANT_COLUMNS, Tenant.depth).join(Tenant, Tenant.id == Grant.tenant_id)
                   .where(_live(sa.bindparam("uid"), sa.bindparam("now", type_=Grant.expires_at.type))).subquery())
-        _USER_WITH_GRANTS[user_model] = (
-            sa.select(user_model, *(c for c in grants.c if c.name != "depth"))
-            .outerjoin(grants, sa.true()).where(user_model.id == sa.bindparam("uid"))
-            .order_by(grants.c.depth, grants.c.id))
-    return _USER_WITH_GRANTS[user_model]
+        stmt = (sa.select(user_model, *(c for c in grants.c if c.name != "depth"))
+                .outerjoin(grants, sa.true()).where(user_model.id == sa.bindparam("uid"))
+                .order_by(grants.c.depth, grants.c.id))
+        if condition is not None:
+            stmt = stmt.where(condition(user_model))
+        _USER_WITH_GRANTS[key] = stmt
+    return _USER_WITH_GRANTS[key]
 
 
-def load_user_with_grants(session, user_model, user_id):
+def load_user_with_grants(session, user_model, user_id, *, condition=None, params=None):
     """The user of id ``user_id`` and their live grants, in one query (the user loader of each request):
-    ``(user, grants)``, or ``(None, [])``. ``remember`` the subject once the user is accepted."""
-    rows = session.execute(_user_with_grants_stmt(user_model), {"uid": user_id, "now": utcnow()}).all()
+    ``(user, grants)``, or ``(None, [])``. ``condition`` (with its ``params``) must hold too, in the same
+    query. ``remember`` the subject once the user is accepted."""
+    rows = session.execute(_user_with_grants_stmt(user_model, condition),
+                           {"uid": user_id, "now": utcnow(), **(params or {})}).all()
     if not rows:
         return None, []
     return rows[0][0], [GrantRef(*row[1:]) for row in rows if row[1] is not None]
@@ -169,6 +175,13 @@ def forget(user=None):
 def can(user, permission: str, tenant) -> bool:
     check_permission_name(permission)
     return subject(user).can(permission, tenant.path)
+
+
+def can_at(session, user, permission: str, tenant_id) -> bool:
+    """``can`` at a tenant named by its id (one query for its path); False when there is no such tenant."""
+    check_permission_name(permission)
+    path = session.scalar(sa.select(Tenant.path).where(Tenant.id == tenant_id))
+    return path is not None and subject(user).can(permission, path)
 
 
 def manages(user, tenant) -> bool:

@@ -21,6 +21,10 @@ class Grant(TenantOwned, Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"), index=True)
     role: Mapped[str] = mapped_column(sa.String(40))
     granted_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    # The level the grant was made from: the tenant of the grant through which its granter held
+    # grant.manage there (their office), or the federation for the operator's first admin. Only someone
+    # who could have made the grant from that level revokes it. NULL (older grants): the grant's own tenant.
+    granted_at_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenant.id"))
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
@@ -28,3 +32,4 @@ class Grant(TenantOwned, Base):
 
     user = relationship("User", foreign_keys=[user_id], lazy="raise")
     granted_by = relationship("User", foreign_keys=[granted_by_id], lazy="raise")
+    granted_at = relationship("Tenant", foreign_keys=[granted_at_id], lazy="raise")

@@ -40,8 +40,11 @@ def grant_role(session, actor, tenant, user, role_name, *, expires_at=None) -> G
     if existing:
         message = _("%(user)s already holds this role here.", user=user.username)
         raise Conflict(message, errors={"username": [message]})
+    # The level it is made from: the granter's own grant that lets them manage grants here (the nearest).
+    office = engine.explain(session, actor, GRANT_MANAGE, tenant)
     grant = Grant(user_id=user.id, role=role.name, tenant_id=tenant.id, root_id=tenant.root_id,
-                  granted_by_id=actor.id, expires_at=expires_at)
+                  granted_by_id=actor.id, granted_at_id=office.tenant_id if office else tenant.id,
+                  expires_at=expires_at)
     try:
         with session.begin_nested():
             session.add(grant)
@@ -54,22 +57,49 @@ def grant_role(session, actor, tenant, user, role_name, *, expires_at=None) -> G
     return grant
 
 
-def revoke(session, actor, grant) -> None:
+def revoke(session, actor, grant) -> list[str]:
+    """Revoke ``grant``: only someone who could have made it at the level it was made from (or the platform
+    operator) may; never the last grant that lets anyone manage the union's rights. Returns who still
+    manages its rights there ("username at slug"), for the caller to say."""
     tenant = session.get(Tenant, grant.tenant_id)
     role = engine.policy().role(grant.role)
     if grant.revoked_at is not None:
         raise Conflict(_("This grant was already revoked."))
     user_name = grant.user.username if "user" in grant.__dict__ else str(grant.user_id)
-    if role is not None:
-        _require_delegable(session, actor, tenant, role, "grant.revoke", user_name)
-    elif not engine.can(actor, GRANT_MANAGE, tenant):
-        raise Forbidden(_("Not allowed."))
+    level = session.get(Tenant, grant.granted_at_id) if grant.granted_at_id else tenant
+    if not getattr(actor, "is_operator", False):
+        if role is not None:
+            _require_delegable(session, actor, level, role, "grant.revoke", user_name)
+        elif not engine.can(actor, GRANT_MANAGE, level):
+            raise Forbidden(_("Not allowed."))
+    remaining = other_managers(session, tenant, grant)
+    if role is not None and GRANT_MANAGE in role.permissions and not remaining:
+        message = _("%(user)s is the last one who manages the rights of %(union)s: appoint another "
+                    "administrator first.", user=user_name, union=tenant.name)
+        raise Conflict(message, errors={"grant": [message]})
     grant.revoked_at = utcnow()
     grant.revoked_by_id = actor.id
     session.flush()
     record(session, action="grant.revoke", actor=actor, tenant=tenant, target=user_name,
            detail={"role": grant.role, "grant": grant.id})
     engine.forget()
+    return remaining
+
+
+def other_managers(session, tenant, grant=None, limit=5) -> list[str]:
+    """Who else holds ``grant.manage`` at ``tenant`` (through a live grant there or above, as an active
+    user), nearest first: ``["username at slug", ...]``."""
+    User = Grant.user.property.mapper.class_  # the account model (access imports no accounts)
+    roles = [r.name for r in engine.policy().roles.values() if GRANT_MANAGE in r.permissions]
+    stmt = (sa.select(User.username, Tenant.slug).select_from(Grant)
+            .join(User, User.id == Grant.user_id).join(Tenant, Tenant.id == Grant.tenant_id)
+            .where(Grant.tenant_id.in_(tenant.ancestor_ids + [tenant.id]), Grant.role.in_(roles),
+                   Grant.revoked_at.is_(None), sa.or_(Grant.expires_at.is_(None), Grant.expires_at > utcnow()),
+                   User.active.is_(True))
+            .order_by(Tenant.depth.desc(), Grant.id).limit(limit))
+    if grant is not None:
+        stmt = stmt.where(Grant.id != grant.id)
+    return [f"{username} at {slug}" for username, slug in session.execute(stmt)]
 
 
 def get_grant(session, grant_id) -> Grant:
@@ -149,4 +179,15 @@ def _load_grant(session, grant_id):
                           .where(Grant.id == grant_id, Grant.revoked_at.is_(None)))
 
 
-GRANT = resources.register("grant", Grant, visible="managers", manage=GRANT_MANAGE, load=_load_grant)
+def _grant_visible(session, user, grant):
+    return user.is_operator or engine.manages(user, grant.tenant)
+
+
+def _grant_allows(session, user, grant, permission):
+    """The operator may revoke any grant; anyone else needs the permission at the grant's union (and the
+    service checks the level the grant was made from)."""
+    return user.is_operator or engine.can(user, permission, grant.tenant)
+
+
+GRANT = resources.register("grant", Grant, visible=_grant_visible, allows=_grant_allows, manage=GRANT_MANAGE,
+                           load=_load_grant)

@@ -84,8 +84,13 @@ def create_grant(tenant):
 @record_view("grant", "grant.manage")
 def revoke(grant):
     back = request.form.get("back_slug") or grant.tenant.slug
-    services.revoke(db.session, current_user, grant)
-    flash(_("Revoked %(role)s of %(user)s.", role=role_label(grant.role), user=grant.user.display_name))
+    remaining = services.revoke(db.session, current_user, grant)
+    if remaining:
+        flash(_("Revoked %(role)s of %(user)s; the rights of %(union)s are still managed by: %(who)s.",
+                role=role_label(grant.role), user=grant.user.display_name, union=grant.tenant.name,
+                who=", ".join(remaining)))
+    else:
+        flash(_("Revoked %(role)s of %(user)s.", role=role_label(grant.role), user=grant.user.display_name))
     return redirect(url_for("access.grants", slug=back))
 
 

@@ -9,4 +9,5 @@ def init_app(app):
     from union_saas.extensions import login_manager
 
     auth.init_login(app, login_manager)
+    app.after_request(auth.set_device_cookie)
     add_blueprints(app, views.bp, api.blp)

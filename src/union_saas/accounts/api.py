@@ -1,5 +1,5 @@
 """Accounts API: register, token, me."""
-from flask import current_app
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,7 +9,7 @@ from union_saas.accounts import auth, schemas, services
 from union_saas.accounts.services import ME_FIELDS
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Unauthenticated
-from union_saas.extensions import db, limiter
+from union_saas.extensions import db
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
 
@@ -20,6 +20,8 @@ blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Acc
 @blp.response(201, schemas.UserSchema)
 @blp.alt_response(409, description="Username taken")
 @blp.alt_response(422, description="Weak password or bad field")
+@blp.alt_response(429, description="Too many registrations from this address")
+@auth.register_limits
 @public
 def register(data):
     return services.register(db.session, hash_method=current_app.config["PASSWORD_HASH_METHOD"],
@@ -27,19 +29,46 @@ def register(data):
 
 
 @blp.route("/auth/token", methods=["POST"])
-@limiter.limit(auth.failure_limit, key_func=auth.attempt_key, deduct_when=auth.failed)
-@limiter.limit(auth.address_failure_limit, deduct_when=auth.failed, scope="login-address")
+@auth.sign_in_limits
 @blp.arguments(schemas.TokenRequestSchema)
 @blp.response(200, schemas.TokenSchema)
 @blp.alt_response(401, description="Wrong username or password")
 @blp.alt_response(429, description="Too many failed attempts")
 @public
 def token(data):
-    user = services.authenticate(db.session, data["username"], data["password"])
+    user = services.authenticate(db.session, data["username"], data["password"],
+                                 current_app.config["PASSWORD_HASH_METHOD"])
     if user is None:
         raise Unauthenticated(_("Wrong username or password."))
-    token, expires_at = services.issue_token(user, current_app.config["SECRET_KEY"], current_app.config["TOKEN_MAX_AGE"])
+    token, expires_at = services.issue_token(db.session, user, current_app.config["TOKEN_MAX_AGE"])
+    g.device_for = user.username
     return {"token": token, "expires_at": expires_at}
+
+
+@blp.route("/auth/logout", methods=["POST"])
+@blp.arguments(schemas.LogoutSchema)
+@blp.response(204)
+@blp.alt_response(401, description="Not signed in")
+@signed_in
+def logout(data):
+    """End the token used (401 from then on); with ``everywhere``, every token and page session of the user."""
+    if data.get("everywhere"):
+        services.end_sessions(db.session, current_user)
+    else:
+        services.end_session(db.session, g.auth_session_id)
+
+
+@blp.route("/me/password", methods=["POST"])
+@blp.arguments(schemas.PasswordChangeSchema)
+@blp.response(204)
+@blp.alt_response(401, description="Not signed in")
+@blp.alt_response(422, description="Wrong current password, or a weak new one")
+@signed_in
+def change_password(data):
+    """A new password; every other token and page session of the user ends (this token stays)."""
+    services.change_password(db.session, current_user._get_current_object(), data["current_password"],
+                             data["new_password"], current_app.config["PASSWORD_HASH_METHOD"],
+                             keep=g.auth_session_id)
 
 
 @blp.route("/me", methods=["GET"])

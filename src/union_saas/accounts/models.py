@@ -18,7 +18,8 @@ class User(UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_operator: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change: every issued API token and remembered session stops working.
+    # Bumped on password change (the calendar links signed with it stop working; sessions and tokens
+    # end with their AuthSession rows).
     token_generation: Mapped[int] = mapped_column(default=0)
     locale: Mapped[str | None] = mapped_column(sa.String(8))
     created_at: Mapped[datetime] = created_at_column()
@@ -29,7 +30,31 @@ class User(UserMixin, Base):
         return self.active
 
     def get_id(self):
-        return f"{self.id}:{self.token_generation}"
+        """What Flask-Login keeps in the session and remember cookies: the credential of this browser's
+        ``AuthSession`` (``accounts.auth.sign_in`` opens one), never the bare user id."""
+        credential = getattr(self, "credential", None)
+        if credential is None:
+            raise RuntimeError("sign users in with accounts.auth.sign_in, which opens their session")
+        return credential
 
     def __repr__(self):
         return f"<User {self.username}>"
+
+
+class AuthSession(Base):
+    """A signed-in session (a page session and its remember cookie) or an API token, revocable here.
+
+    The credential a client holds is ``<user id>.<id>.<secret>``; only a hash of the secret is kept. A page
+    session's secret rotates each time its remember cookie signs the browser in again.
+    """
+
+    __tablename__ = "auth_session"
+    __table_args__ = (sa.Index("ix_auth_session_user_live", "user_id", "revoked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(8))  # page or api
+    key_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]

@@ -14,6 +14,15 @@ class TokenRequestSchema(ma.Schema):
     password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=256))
 
 
+class LogoutSchema(ma.Schema):
+    everywhere = ma.fields.Boolean(load_default=False)
+
+
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=256))
+    new_password = ma.fields.String(required=True, load_only=True, validate=ma.validate.Length(max=256))
+
+
 class TokenSchema(ma.Schema):
     token = ma.fields.String(required=True)
     expires_at = ma.fields.AwareDateTime(required=True)

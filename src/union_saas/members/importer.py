@@ -2,7 +2,7 @@
 
 Rows are matched by the ID number's blind index: a new number is imported, a known one updated when
 its name, phone, work unit or member number changed, else left alone, so the same file twice changes
-nothing. A row whose name and ID number match a membership of this union links that account (and a
+nothing. A row whose name, ID number and mobile number match a membership of this union links that account (and a
 pending join becomes active: the roster now holds that person).
 """
 import sqlalchemy as sa
@@ -38,6 +38,9 @@ def check_row(values, seen, number):
         value = values.get(column, "").strip()
         if len(value) > limit:
             return None, _("%(column)s is longer than %(n)d characters.", column=column, n=limit)
+        if identity.ids_in(value):  # it would be stored in plain text: refused, never kept
+            return None, _("An ID number is written in the %(column)s column: check the order of the columns.",
+                           column=column)
         extra[column] = value or None
     digest = crypto.id_hash(id_number)
     if digest in seen:
@@ -58,8 +61,9 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
         else:
             row, reason = check_row(values, seen, number)
             if reason:
-                masked = identity.mask_id(identity.normalise_id(values.get("id_number")))[:18]
-                outcomes.append((number, values.get("name", "")[:60], masked, "rejected", reason))
+                # Shown and reported as typed, but an ID number in a wrong column (swapped columns) is masked.
+                masked = identity.redact(identity.mask_id(identity.normalise_id(values.get("id_number"))))[:18]
+                outcomes.append((number, identity.redact(values.get("name", ""))[:60], masked, "rejected", reason))
             else:
                 good.append((number, row))
         if progress and number % 10000 == 0:
@@ -72,7 +76,8 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
                   RosterEntry.member_number, RosterEntry.user_id).where(RosterEntry.tenant_id == tenant.id))}
     members = {}
     for m in session.execute(sa.select(Membership.id, Membership.user_id, Membership.status, Membership.kind,
-                                       Membership.real_name, Membership.id_hash, Membership.verified_at)
+                                       Membership.real_name, Membership.phone, Membership.id_hash,
+                                       Membership.verified_at)
                              .where(Membership.tenant_id == tenant.id, Membership.status.in_(("active", "pending")),
                                     Membership.id_hash.is_not(None))):
         members.setdefault(m.id_hash, []).append(m)
@@ -81,7 +86,10 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
     inserts, updates, to_verify, to_activate = [], [], [], []
     counts = {"imported": 0, "updated": 0, "unchanged": 0, "matched": 0}
     for number, row in good:
-        matching = [m for m in members.get(row["id_hash"], ()) if m.real_name == row["name"]]
+        # The roster verifies a member who gave this name, ID number and mobile number (anyone may know the
+        # first two).
+        matching = [m for m in members.get(row["id_hash"], ())
+                    if m.real_name == row["name"] and m.phone == row["phone"]]
         user_id = matching[0].user_id if matching else None
         for m in matching:
             if m.verified_at is None:

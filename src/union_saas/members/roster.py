@@ -15,6 +15,11 @@ MAX_UPLOAD = 15 * 1024 * 1024  # bytes of the file itself (requests are capped a
 MAX_UNPACKED = 200 * 1024 * 1024  # bytes an .xlsx may unpack to
 MAX_ENTRIES = 2000  # files inside an .xlsx
 MAX_ROWS = 200_000
+# Rows (empty ones included) and columns ever looked at: a sheet may declare a million empty rows, or a cell
+# in its last column, in a file of a few kilobytes.
+MAX_SHEET_ROWS = MAX_ROWS + 10_000
+MAX_COLUMNS = 50
+HEADER_ROWS = 20  # the header must be among the first rows (all the request reads)
 COLUMNS = ("name", "id_number", "phone", "work_unit", "member_number")
 REQUIRED = ("name", "id_number", "phone")
 ALIASES = {
@@ -81,6 +86,10 @@ def check_zip(raw):
         refuse(_("This is not a valid .xlsx file."))
 
 
+def too_many_rows():
+    refuse(_("The file has more than %(n)d rows: split it.", n=MAX_ROWS))
+
+
 def _xlsx_rows(raw, sized=None):
     from openpyxl import load_workbook
 
@@ -88,9 +97,13 @@ def _xlsx_rows(raw, sized=None):
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
         sheet = book.worksheets[0]
+        if (sheet.max_row or 0) > MAX_SHEET_ROWS:  # what the sheet says of itself: refused before reading
+            too_many_rows()
         if sized:
             sized(sheet.max_row or 1)
-        for row in sheet.iter_rows(values_only=True):
+        for number, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), 1):
+            if number > MAX_SHEET_ROWS:
+                too_many_rows()
             yield list(row)
     except ValidationFailed:
         raise
@@ -133,7 +146,10 @@ def _csv_rows(raw):
         yield first
         yield from lines
 
-    for row in csv.reader(all_lines(), delimiter=delimiter):
+    for number, row in enumerate(csv.reader(all_lines(), delimiter=delimiter), 1):
+        if number > MAX_SHEET_ROWS:
+            too_many_rows()
+        row = row[:MAX_COLUMNS]
         yield [BAD_TEXT] if BAD_TEXT in row else row
 
 
@@ -149,10 +165,13 @@ def rows(raw, kind, sized=None):
 
 
 def inspect(raw, kind) -> dict:
-    """Check the file and its header now; returns the header map."""
-    for cells in rows(raw, kind):
+    """Check the file and its header now, in the request: its first rows only (the job reads the rest)."""
+    for number, cells in enumerate(rows(raw, kind), 1):
         if any(str(c).strip() for c in cells if c is not None):
             return header_map(cells)
+        if number >= HEADER_ROWS:
+            refuse(_("The first row must name the columns: name, id_number, phone (or 姓名, 身份证号, 手机号); "
+                     "missing: %(missing)s.", missing=", ".join(REQUIRED)))
     refuse(_("The file has no rows."))
 
 
@@ -184,7 +203,7 @@ def read(raw, kind, sized=None):
             continue
         count += 1
         if count > MAX_ROWS:
-            refuse(_("The file has more than %(n)d rows: split it.", n=MAX_ROWS))
+            too_many_rows()
         if cells == [BAD_TEXT]:
             yield number, _("This row is neither UTF-8 nor GBK text.")
             continue

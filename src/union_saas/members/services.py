@@ -81,11 +81,15 @@ def _identity_columns(name, number, mobile):
             "id_cipher": crypto.encrypt_id(number), "id_masked": identity.mask_id(number)}
 
 
-def roster_match(session, tenant_id, id_hash, name):
-    """The roster entry of ``tenant_id`` holding this ID number under this name, or None."""
+def roster_match(session, tenant_id, id_hash, name, phone):
+    """The roster entry of ``tenant_id`` holding this ID number under this name and this mobile number, or
+    None. A name and an ID number are known to many (a colleague, a relative, a leaked list); the phone
+    the union's office wrote on its roster is the person's own."""
     entry = session.scalar(sa.select(RosterEntry).where(RosterEntry.tenant_id == tenant_id,
                                                         RosterEntry.id_hash == id_hash))
-    return entry if entry is not None and entry.name == name else None
+    if entry is None or entry.name != name or not entry.phone or entry.phone != phone:
+        return None
+    return entry
 
 
 # --- memberships -------------------------------------------------------------------------------------
@@ -129,7 +133,7 @@ def _own_or_managed(session, user, m):
 
 def _member_file_visible(session, user, row):
     """Reports and exports, to whoever made them (an import's report while they may still import there)."""
-    if row.owner_id != user.id or row.kind == "upload":
+    if row.owner_id != user.id or row.kind == "upload" or row.created_at < jobs.file_expiry_cutoff():
         return False
     return row.kind != "report" or engine.can(user, "member.import", row.tenant)
 
@@ -158,17 +162,25 @@ def _flush_or_conflict(session, message):
         raise Conflict(message) from None
 
 
-def _check_id_free(session, user, id_hash):
-    other = session.scalar(sa.select(Membership.id).where(Membership.id_hash == id_hash,
-                                                         Membership.status == "active",
-                                                         Membership.user_id != user.id))
-    if other:
+def _check_id_free(session, user, id_hash, tenant):
+    """409 when this ID number is an active member under another account in ``tenant``'s federation.
+
+    True when it is one in another federation: the answer must not tell (the request is then taken as
+    any unverified one, pending, and its reviewers find the other membership when they decide)."""
+    other_root = session.scalar(sa.select(Membership.root_id).where(Membership.id_hash == id_hash,
+                                                                   Membership.status == "active",
+                                                                   Membership.user_id != user.id))
+    if other_root is None:
+        return False
+    if other_root == tenant.root_id:
         raise Conflict(_("This ID number is already a member under another account. Ask your union office."),
                        errors={"id_number": [_("Already a member under another account.")]})
+    return True
 
 
 def join(session, user, tenant, *, real_name, id_number, phone) -> Membership:
-    """Apply to ``tenant``: active at once when its roster holds this name and ID number, else pending."""
+    """Apply to ``tenant``: active at once when its roster holds this name, ID number and mobile number, else
+    pending (also when the ID number is a member in another federation: the answer tells nothing of it)."""
     name, number, mobile = clean_identity(real_name, id_number, phone)
     _check_joinable(tenant)
     for m in current_of(session, user):
@@ -177,8 +189,8 @@ def join(session, user, tenant, *, real_name, id_number, phone) -> Membership:
                              union=m.tenant.name))
         raise Conflict(_("Your request to %(union)s is still waiting for review.", union=m.tenant.name))
     columns = _identity_columns(name, number, mobile)
-    _check_id_free(session, user, columns["id_hash"])
-    entry = roster_match(session, tenant.id, columns["id_hash"], name)
+    elsewhere = _check_id_free(session, user, columns["id_hash"], tenant)
+    entry = None if elsewhere else roster_match(session, tenant.id, columns["id_hash"], name, mobile)
     now = utcnow()
     m = Membership(user_id=user.id, tenant_id=tenant.id, root_id=tenant.root_id, kind="join",
                    status="active" if entry else "pending", decided_at=now if entry else None,
@@ -283,7 +295,7 @@ def transfer(session, actor, m, target, *, direct=False) -> Membership:
         raise ValidationFailed(errors={"tenant": [_("This union takes no members.")]})
     entry = session.scalar(sa.select(RosterEntry).where(RosterEntry.tenant_id == target.id,
                                                         RosterEntry.id_hash == m.id_hash)) if m.id_hash else None
-    verified = entry is not None and entry.name == m.real_name
+    verified = entry is not None and entry.name == m.real_name and bool(entry.phone) and entry.phone == m.phone
     now = utcnow()
     new = Membership(user_id=m.user_id, tenant_id=target.id, root_id=target.root_id, kind="transfer",
                      from_membership_id=m.id, status="pending", real_name=m.real_name, phone=m.phone,

@@ -11,7 +11,7 @@ from union_saas.accounts.models import User
 from union_saas.core import signals
 from union_saas.core.audit import record as audit
 from union_saas.core.errors import Forbidden
-from union_saas.core.jobs import job
+from union_saas.core.jobs import file_expiry_cutoff, job, periodic
 from union_saas.extensions import db
 from union_saas.members import files, schemas, services
 from union_saas.tenancy.models import Tenant
@@ -94,3 +94,13 @@ def import_roster(record, tenant_id, upload_id, locale=None):
         session.execute(sa.delete(MemberFile).where(MemberFile.id == upload_id))
         session.commit()
         raise
+
+
+@periodic(cron="7 * * * *")
+def delete_expired_files(session):
+    """Exports and import reports are kept as long as jobs' files (``JOB_FILES_KEPT``), then deleted
+    (hourly); an upload whose import never ran is deleted after the same time."""
+    from union_saas.members.models import MemberFile
+
+    gone = session.execute(sa.delete(MemberFile).where(MemberFile.created_at < file_expiry_cutoff()))
+    return {"deleted": gone.rowcount}

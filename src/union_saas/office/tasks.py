@@ -64,7 +64,7 @@ def cascade_assignment(record, assignment_id, target, target_ids):
                                  progress=lambda done, total: record.set_progress(session, done, total))
 
 
-@job("default")
+@job("default", file_permission="task.assign")
 def export_reports(record, task_id):
     """Write every report of a task to an .xlsx file (one row per assigned union, parents first), attached
     to the job for its owner."""

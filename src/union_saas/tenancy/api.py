@@ -64,7 +64,7 @@ def patch_tenant(data, tenant):
 @blp.alt_response(409, description="Into its own subtree, or across federations")
 @tenant_view("tenant.edit")
 def move_tenant(data, tenant):
-    new_parent = lookups.move_target(data["parent"])
+    new_parent = lookups.move_target(data["parent"], tenant)
     return doc(services.move(db.session, current_user, tenant, new_parent))
 
 
@@ -73,7 +73,7 @@ def move_tenant(data, tenant):
 @blp.response(202, schemas.JobAcceptedSchema)
 @tenant_view("tenant.create_child")
 def import_children(files, tenant):
-    data = services.read_tree_file(files["file"])
+    data = services.check_tree_upload(db.session, files["file"], tenant)
     record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
     return {"job": record.id}
 

@@ -3,13 +3,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from union_saas.access import engine
-from union_saas.core.errors import NotFound, ValidationFailed
+from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
 from union_saas.extensions import db
 from union_saas.tenancy import services
 
 
-def move_target(slug):
-    """The new parent: 422 unless the caller may create sub-unions there (it may not exist for them)."""
+def move_target(slug, tenant):
+    """The new parent: 422 unless the caller may create sub-unions there (it may not exist for them); 403
+    unless the caller may also edit the union's current parent (a union does not take itself away from
+    the union above it)."""
+    if tenant.parent_id is not None and not engine.can_at(db.session, current_user, "tenant.edit", tenant.parent_id):
+        message = _("Moving a union needs the right to edit the union it belongs to now.")
+        raise Forbidden(message, errors={"parent": [message]})
     try:
         parent = services.get_by_slug(db.session, slug)
     except NotFound:  # unknown and invisible answer the same

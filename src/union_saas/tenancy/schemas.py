@@ -39,6 +39,14 @@ class TenantCreateSchema(ContactFields):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k for k in KINDS if k != "federation"]))
 
 
+class TreeRootSchema(ContactFields):
+    """The top of a whole federation's tree file (``flask tenants load``)."""
+
+    slug = ma.fields.String(required=True, validate=SLUG)
+    name = ma.fields.String(required=True, validate=NAME)
+    kind = ma.fields.String(required=True, validate=ma.validate.Equal("federation"))
+
+
 class TenantPatchSchema(ContactFields):
     name = ma.fields.String(validate=NAME)
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))

@@ -10,6 +10,9 @@ from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 from union_saas.tenancy.models import KINDS, Tenant, segment, subtree_clause
 
 MAX_TREE_FILE = 8 * 1024 * 1024
+MAX_TREE_NODES = 300_000  # YAML nodes (a union is about twenty): read before anything is built
+MAX_TREE_DEPTH = 64  # nesting of YAML collections (a tree six unions deep needs fourteen)
+MAX_TREE_UNIONS = 10_000
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 BATCH = 1000
 
@@ -177,16 +180,38 @@ def move(session, actor, tenant, new_parent) -> Tenant:
 
 # --- trees as data (tenants/*.yaml) ---------------------------------------------------------------
 
-def flatten_tree(node, parent_slug=None, errors=None, seen=None, where="root"):
-    """Validate a YAML tree and list its nodes parents first: [(parent_slug, fields)]."""
+def _node_fields(node, *, top):
+    """The fields of one node, checked by the schema of the form that creates a union: (fields, messages)."""
+    import marshmallow as ma
+
+    from union_saas.tenancy import schemas
+
+    schema = schemas.TreeRootSchema() if top else schemas.TenantCreateSchema()
+    data = {k: node[k] for k in ("slug", "name", "kind", *EDITABLE) if k in node and node[k] is not None}
+    try:
+        return schema.load(data), []
+    except ma.ValidationError as error:
+        # slug, name and kind have their messages from ``flatten_tree`` already
+        return None, [f"{field}: {' '.join(str(m) for m in (msgs if isinstance(msgs, list) else [msgs]))}"
+                      for field, msgs in error.messages.items() if field not in ("slug", "name", "kind")]
+
+
+def flatten_tree(node, parent_slug=None, errors=None, seen=None, where="root", depth=0):
+    """Validate a YAML tree and list its nodes parents first: [(parent_slug, fields)].
+
+    Each node is checked by the schema of the form that creates a union (slug, name, kind, contacts).
+    """
     errors = [] if errors is None else errors
     seen = set() if seen is None else seen
     out = []
     if not isinstance(node, dict):
         errors.append(_("%(where)s: expected a mapping with slug, name and kind.", where=where))
         return out, errors
+    if len(seen) >= MAX_TREE_UNIONS or depth > MAX_TREE_DEPTH:
+        errors.append(_("The tree holds more than %(n)d unions, or is nested too deeply.", n=MAX_TREE_UNIONS))
+        return out, errors
     slug, name, kind = node.get("slug"), node.get("name"), node.get("kind")
-    where = slug or where
+    where = str(slug)[:80] if slug else where
     if not isinstance(slug, str) or not SLUG_RE.match(slug):
         errors.append(_("%(where)s: slug must be 1 to 63 lowercase letters, digits and hyphens.", where=where))
     elif slug in seen:
@@ -197,14 +222,17 @@ def flatten_tree(node, parent_slug=None, errors=None, seen=None, where="root"):
         errors.append(_("%(where)s: kind must be one of %(kinds)s (federation only at the top).",
                         where=where, kinds=", ".join(KINDS)))
     seen.add(slug)
-    fields = {k: node[k] for k in EDITABLE if k in node and k != "name"}
-    out.append((parent_slug, {"slug": slug, "name": (name or "").strip(), "kind": kind, **fields}))
+    fields, problems = _node_fields(node, top=parent_slug is None)
+    errors.extend(f"{where}: {problem}" for problem in problems)
+    if fields is not None:
+        fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+        out.append((parent_slug, fields))
     kids = node.get("children") or []
     if not isinstance(kids, list):
         errors.append(_("%(where)s: children must be a list.", where=where))
         kids = []
     for child in kids:
-        sub, _errors = flatten_tree(child, slug, errors, seen, where)
+        sub, _errors = flatten_tree(child, slug, errors, seen, where, depth + 1)
         out.extend(sub)
     return out, errors
 
@@ -224,13 +252,28 @@ def validate_subtree_data(data, under_slug):
     return nodes
 
 
-def import_tree(session, actor, data, *, under=None, progress=None):
+def refuse_outside(tenants, under):
+    """409 naming the unions of ``tenants`` (existing ones a tree file names) that are not below ``under``."""
+    outside = sorted(t.slug for t in tenants if t.id == under.id or not t.path.startswith(under.path))
+    if outside:
+        raise Conflict(_("The address %(slug)s is taken.", slug=outside[0]),
+                       errors={"file": [_("%(slug)s: this address is taken by a union outside %(union)s.",
+                                          slug=slug, union=under.name) for slug in outside[:50]]})
+
+
+def import_tree(session, actor, data, *, under=None, may_edit=True, progress=None):
     """Create the tenants of a tree (``tenants/*.yaml``) in bulk, parents first.
 
-    ``under`` None: ``data`` is a whole federation. Otherwise ``data`` lists sub-unions of ``under``
-    (``{children: [...]}``). Existing slugs are updated in place (name, contacts), never moved, so
-    loading the same file twice changes nothing. Returns counts.
+    ``under`` None: ``data`` is a whole federation (the operator's ``flask tenants load``). Otherwise ``data``
+    lists sub-unions of ``under`` (``{children: [...]}``): it may create and update unions inside ``under``'s
+    subtree only; a slug that exists anywhere else is refused (409), and updating existing unions needs
+    ``may_edit`` (the importer's ``tenant.edit`` there). Existing slugs are updated in place (name,
+    contacts), never moved, so loading the same file twice changes nothing. Every union created or changed
+    is audited as the forms audit it (``tenant.create``, ``tenant.edit``), and the import as a whole.
+    Returns counts.
     """
+    from union_saas.core.errors import Forbidden
+
     if under is None:
         nodes, errors = flatten_tree(data)
         if errors:
@@ -241,10 +284,7 @@ def import_tree(session, actor, data, *, under=None, progress=None):
     by_slug = dict(existing)
     if under is not None:
         by_slug[under.slug] = under
-    root_id = under.root_id if under is not None else None
-    for slug, tenant in existing.items():
-        if root_id is not None and tenant.root_id != root_id:
-            raise Conflict(_("The address %(slug)s is taken.", slug=slug), errors={"file": [slug]})
+        refuse_outside(existing.values(), under)
     created = updated = 0
     total = len(nodes)
     parent_of = {f["slug"]: p for p, f in nodes}
@@ -259,6 +299,11 @@ def import_tree(session, actor, data, *, under=None, progress=None):
                 tenant = existing[fields["slug"]]
                 changed = {k: v for k, v in fields.items() if k not in ("slug", "kind") and getattr(tenant, k) != v}
                 if changed:
+                    if not may_edit:
+                        raise Forbidden(_("Changing existing unions needs the right to edit them: %(slug)s.",
+                                          slug=tenant.slug))
+                    record(session, action="tenant.edit", actor=actor, tenant=tenant, target=tenant.slug,
+                           detail={k: [getattr(tenant, k), v] for k, v in changed.items()})
                     for k, v in changed.items():
                         setattr(tenant, k, v)
                     updated += 1
@@ -283,6 +328,9 @@ def import_tree(session, actor, data, *, under=None, progress=None):
         if new_rows:
             for tenant in session.scalars(sa.select(Tenant).where(Tenant.slug.in_([r["slug"] for r in new_rows]))):
                 by_slug[tenant.slug] = tenant
+                record(session, action="tenant.create", actor=actor, tenant=tenant, target=tenant.slug,
+                       detail={"name": tenant.name, "kind": tenant.kind, "parent": parent_of[tenant.slug],
+                               "import": True})
         if not ready:
             break
     _recount_children(session, [t.id for t in by_slug.values()])
@@ -315,16 +363,58 @@ def export_tree(session, tenant) -> dict:
     return nodes[tenant.id]
 
 
+class _NoAliases(Exception):
+    pass
+
+
+def _check_yaml_shape(text):
+    """Walk the file's YAML events (libyaml, no object built): refuse anchors and aliases (a tree has no use
+    for them; they make alias bombs and self-referencing nodes), more than MAX_TREE_NODES nodes, or nesting
+    deeper than MAX_TREE_DEPTH."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    nodes = depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _NoAliases()
+        if isinstance(event, (yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            nodes += 1
+            if nodes > MAX_TREE_NODES:
+                raise ValidationFailed(errors={"file": [_("The file holds more than %(n)d entries.",
+                                                          n=MAX_TREE_NODES)]})
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_TREE_DEPTH:
+                raise ValidationFailed(errors={"file": [_("The file is nested too deeply.")]})
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+    return loader
+
+
 def read_tree_file(stream):
-    """Parse an uploaded YAML tree of sub-unions: size-capped, safe loader, checked, or a 422."""
+    """Parse an uploaded YAML tree of sub-unions: size-capped, shape-checked before anything is built
+    (no anchors or aliases, bounded nodes and depth), safe loader, checked, or a 422."""
     raw = stream.read(MAX_TREE_FILE + 1)
     if len(raw) > MAX_TREE_FILE:
         raise ValidationFailed(errors={"file": [_("The file is larger than 8 MB.")]})
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
+        loader = _check_yaml_shape(text)
+        data = yaml.load(text, Loader=loader)  # a safe loader: CSafeLoader, or SafeLoader without libyaml
+    except _NoAliases:
+        raise ValidationFailed(errors={"file": [_("Anchors and aliases (& and *) are not accepted: write each "
+                                                  "union out in full.")]}) from None
     except (UnicodeDecodeError, yaml.YAMLError):
         raise ValidationFailed(errors={"file": [_("Not a UTF-8 YAML file.")]}) from None
     if not isinstance(data, (dict, list)):
         raise ValidationFailed(errors={"file": [_("Expected a list of sub-unions, or a mapping with children.")]})
-    validate_subtree_data(data, under_slug="upload")  # refused in the request, not later in the job
+    nodes = validate_subtree_data(data, under_slug="upload")  # refused in the request, not later in the job
+    return data, nodes
+
+
+def check_tree_upload(session, stream, under):
+    """``read_tree_file`` for an upload under ``under``, and a 409 now for slugs of unions outside its subtree
+    (the job asks again when it runs)."""
+    data, nodes = read_tree_file(stream)
+    slugs = [fields["slug"] for _parent, fields in nodes]
+    refuse_outside(session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs))), under)
     return data

@@ -14,8 +14,9 @@ def import_tree(record, tenant_id, data):
     session = db.session
     tenant = session.get(Tenant, tenant_id)
     actor = session.get(User, record.owner_id)
-    # The permission is asked again now: it may have been revoked since the upload.
-    if tenant is None or actor is None or not engine.load_subject(session, actor).can("tenant.create_child", tenant.path):
+    # The permission is asked again now, from the database: it may have been revoked since the upload.
+    subject = engine.load_subject(session, actor) if actor is not None else None
+    if tenant is None or subject is None or not subject.can("tenant.create_child", tenant.path):
         raise Forbidden("the uploader may no longer create sub-unions here")
-    return services.import_tree(session, actor, data, under=tenant,
+    return services.import_tree(session, actor, data, under=tenant, may_edit=subject.can("tenant.edit", tenant.path),
                                 progress=lambda done, total: record.set_progress(session, done, total))

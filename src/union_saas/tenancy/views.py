@@ -104,7 +104,8 @@ def manage(tenant):
 def tree_children(tenant):
     """A lazy tree node: one page of children, as an HTML fragment."""
     per_page = current_app.config["TENANT_TREE_PAGE"]
-    page = max(1, request.args.get("page", 1, type=int))
+    last = max(1, -(-tenant.children_count // per_page))  # never past the last page (nor a huge offset)
+    page = min(max(1, request.args.get("page", 1, type=int)), last)
     kids = services.children(db.session, tenant, include_archived=True, limit=per_page + 1,
                              offset=(page - 1) * per_page)
     return render_template("tenancy/_tree_nodes.html", tenant=tenant, children=kids[:per_page],
@@ -141,7 +142,7 @@ def edit(tenant):
 @form_page(manage_form("move"))
 def move(tenant):
     data = load_form(schemas.MoveSchema(), request.form, ("parent",))
-    services.move(db.session, current_user, tenant, lookups.move_target(data["parent"]))
+    services.move(db.session, current_user, tenant, lookups.move_target(data["parent"], tenant))
     flash(_("Moved."))
     return redirect(url_for("tenancy.manage", slug=tenant.slug))
 
@@ -153,7 +154,7 @@ def import_children(tenant):
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed(errors={"file": [_("Choose a YAML file.")]})
-    data = services.read_tree_file(upload)
+    data = services.check_tree_upload(db.session, upload, tenant)
     record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
     return redirect(url_for("core.job_page", job_id=record.id, back=url_for("tenancy.manage", slug=tenant.slug)))
 
