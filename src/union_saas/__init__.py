@@ -188,6 +188,7 @@ def register_domains(app):
     shares one limit per caller (sign-in and registration have their own)."""
     app.url_map.converters["int"] = IdConverter
     add_blueprints(app, core_views.bp, core_views.blp)
+    app.register_blueprint(core_views.docs)
     for name in DOMAINS:
         importlib.import_module(f"union_saas.{name}").init_app(app)
     limit_api(app)

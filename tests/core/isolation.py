@@ -33,6 +33,7 @@ def a_notification_for(caller):
 MINE = {**everyone(404), "own_admin": 204}
 
 CASES = [
+    Case("api_docs_ui.api_docs", "GET", "/api/v1/docs", everyone(200, anonymous=200), page=True),
     Case("core.job_page", "GET", "/jobs/{job}", {**everyone(404), "own_admin": 200}, page=True, setup=own_admins_job),
     Case("core.notifications", "GET", "/me/notifications", everyone(200), page=True),
     Case("core.notifications", "POST", "/me/notifications", everyone(302), page=True),

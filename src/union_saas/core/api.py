@@ -59,6 +59,14 @@ GUARD_RESPONSES = {
 }
 
 
+SIGNED_IN_KINDS = {"signed_in", "operator", "tenant", "record", "tenant_signed_in"}
+
+
+def summary_of(endpoint):
+    """A readable summary for an operation whose view has no docstring: ``list_signups`` -> "List signups"."""
+    return endpoint.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+
+
 class Blueprint(_Blueprint):
     ARGUMENTS_PARSER = Parser()
 
@@ -81,6 +89,9 @@ class Blueprint(_Blueprint):
         for method, doc in self._docs[endpoint].items():
             if method == "parameters":
                 continue
+            doc["docstring"] = {"summary": summary_of(endpoint), **(doc.get("docstring") or {})}
+            if kind in SIGNED_IN_KINDS:  # the bearer token of POST /api/v1/auth/token
+                doc.setdefault("manual_doc", {})["security"] = [{"bearer": []}]
             responses = doc.setdefault("response", {}).setdefault("responses", {})
             for status, description in guard.items():
                 responses.setdefault(status, [{"schema": ProblemSchema(), "description": description,
@@ -89,6 +100,13 @@ class Blueprint(_Blueprint):
 
 class Api(_Api):
     ERROR_SCHEMA = ProblemSchema
+
+    def init_app(self, app, *args, **kwargs):
+        super().init_app(app, *args, **kwargs)
+        if "bearer" not in self.spec.components.security_schemes:
+            self.spec.components.security_scheme("bearer", {
+                "type": "http", "scheme": "bearer",
+                "description": "POST /api/v1/auth/token {username, password} gives the token"})
 
     def _register_error_handlers(self):
         """Errors are rendered by ``core.errors`` for pages and API alike."""

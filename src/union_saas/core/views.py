@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from flask import Blueprint, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from swagger_ui_bundle import swagger_ui_path
 
 from union_saas.access import engine, resources
-from union_saas.access.guards import record_view, signed_in
+from union_saas.access.guards import public, record_view, signed_in
 from union_saas.core import inbox
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.errors import NotFound
@@ -26,7 +27,9 @@ from union_saas.core.web import safe_next
 from union_saas.extensions import db
 
 bp = Blueprint("core", __name__)
-blp = ApiBlueprint("jobs_api", __name__, url_prefix="/api/v1", description="Background jobs")
+# Swagger UI from its Python package (no CDN), for /api/v1/docs.
+docs = Blueprint("api_docs_ui", __name__, static_folder=swagger_ui_path, static_url_path="/api/v1/docs/static")
+blp = ApiBlueprint("jobs_api", __name__, url_prefix="/api/v1", description="Background jobs and my inbox")
 
 
 class JobFileSchema(ma.Schema):
@@ -223,3 +226,12 @@ def read_notification(notification):
 def read_all_notifications():
     """Mark every message of mine read."""
     inbox.mark_read(db.session, current_user.id)
+
+
+# --- the API's documentation ------------------------------------------------------------------------
+
+@docs.route("/api/v1/docs")
+@public
+def api_docs():
+    """The API's OpenAPI document, readable and tryable (Swagger UI; sign in with a bearer token)."""
+    return render_template("api_docs.html", spec_url=url_for("api-docs.openapi_json"))
