@@ -4,9 +4,11 @@ from datetime import timedelta
 SECRET_KEY = None
 DATABASE_URL = None
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# Run jobs in the request when no Redis answers (development only).
+# Run jobs in the process when no Redis answers or no RQ worker is registered (development only).
 JOBS_INLINE_FALLBACK = False
 JOBS_INLINE = False
+# The sweeper hands to RQ the jobs still queued this many seconds after they were recorded (Redis was away).
+JOBS_SWEEP_AFTER = 60
 
 BABEL_DEFAULT_LOCALE = "zh"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -27,6 +29,8 @@ LOGIN_FAILURE_LIMITS = "5 per 5 minutes"
 LOGIN_FAILURE_LIMITS_PER_ADDRESS = "50 per hour"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# Without its storage (Redis), the limiter counts in the process and says so in the log: signing in works.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
 API_TITLE = "union-saas"
 API_VERSION = "v1"

@@ -1,5 +1,5 @@
 """Domain errors, and the one place that turns any error into problem+json or an error page."""
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -55,6 +55,7 @@ def titles():
         422: _("Invalid input"),
         429: _("Too many attempts"),
         500: _("Server error"),
+        503: _("Service unavailable"),
     }
 
 
@@ -108,7 +109,30 @@ def rollback_keeping_audit(error):
         db.session.commit()
 
 
+RETRY_AFTER = "5"  # seconds: a failover or a restart of the database takes about that long
+
+
+def service_unavailable():
+    """503 with ``Retry-After``: the database went away for a moment (a failover, a restart); the request's
+    transaction was rolled back with it."""
+    from flask import g
+
+    from union_saas.extensions import db, login_manager
+
+    db.session.rollback()
+    detail = _("The service is briefly unavailable. Please try again in a few seconds.")
+    headers = {"Retry-After": RETRY_AFTER}
+    if wants_json():
+        return problem(503, detail, headers=headers)
+    g._login_user = login_manager.anonymous_user()  # the page must not ask the database who is signed in
+    return make_response(render_template("error.html", status=503, title=titles()[503], detail=detail), 503,
+                         headers)
+
+
 def register_error_handlers(app):
+    from sqlalchemy.exc import DBAPIError
+
+    from union_saas.core.db import database_unavailable
     from union_saas.extensions import db
 
     def render(status, detail=None, errors=None, headers=None):
@@ -140,3 +164,10 @@ def register_error_handlers(app):
     def unexpected(error):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return http_error(InternalServerError())
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        if not database_unavailable(error):
+            return unexpected(error)
+        app.logger.warning("the database is unavailable on %s %s: %s", request.method, request.path, error.orig)
+        return service_unavailable()

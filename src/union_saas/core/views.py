@@ -1,17 +1,27 @@
 """Job status: a page with a progress bar, and its API twin ``GET /api/v1/jobs/<id>``; the file a job
-produced: ``/jobs/<id>/file`` and ``GET /api/v1/jobs/<id>/file``."""
+produced: ``/jobs/<id>/file`` and ``GET /api/v1/jobs/<id>/file``. Health, for load balancers and
+orchestrators: ``/healthz`` (the process answers) and ``/readyz`` (what it needs answers too)."""
 import io
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from union_saas.access.guards import signed_in
+from union_saas.access.guards import public, signed_in
 from union_saas.core.api import Blueprint as ApiBlueprint
+from union_saas.core.db import database_unavailable
 from union_saas.core.errors import NotFound
-from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord
+from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord, redis_connection
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
 
@@ -108,3 +118,59 @@ def job_status(job_id):
 @signed_in
 def job_file(job_id):
     return send_job_file(job_id)
+
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """The process answers (it asks nothing of the database or Redis)."""
+    return {"status": "ok"}
+
+
+def migration_heads():
+    """The head revisions of the migrations this code ships (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    state = current_app.extensions.setdefault("union_saas.health", {})
+    if "heads" not in state:
+        state["heads"] = set(ScriptDirectory(current_app.extensions["migrate"].directory).get_heads())
+    return state["heads"]
+
+
+def readiness():
+    """Each thing a request may need, and whether it answers: ``ok`` or what is wrong."""
+    from redis.exceptions import RedisError
+
+    checks = {}
+    try:
+        with db.engine.connect() as connection:
+            applied = set(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    except sa.exc.DBAPIError as error:
+        if database_unavailable(error):
+            checks["database"], checks["migrations"] = "unreachable", "unknown"
+        else:
+            checks["database"], checks["migrations"] = "ok", "not migrated"
+    else:
+        heads = migration_heads()
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if applied == heads else (
+            f"at {', '.join(sorted(applied)) or 'none'}, head {', '.join(sorted(heads))}")
+    connection = redis_connection()
+    if connection is None:
+        checks["redis"] = "ok"  # jobs run inline: no Redis is used
+    else:
+        try:
+            connection.ping()
+            checks["redis"] = "ok"
+        except RedisError:
+            checks["redis"] = "unreachable"
+    return checks
+
+
+@bp.route("/readyz")
+@public
+def readyz():
+    """The database and Redis answer and the database's schema is at the migrations' head; else 503."""
+    checks = readiness()
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
