@@ -269,8 +269,12 @@ def redis_connection():
     state = app.extensions.setdefault("union_saas.jobs", {})
     if "redis" not in state:
         from redis import Redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        state["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2)
+        # One retry (a pooled connection that a restart of Redis closed), not redis-py's ten with backoff.
+        state["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2,
+                                        retry=Retry(NoBackoff(), 1))
     return state["redis"]
 
 

@@ -143,9 +143,9 @@ def readiness():
 
     checks = {}
     try:
-        with db.engine.connect() as connection:
-            applied = set(connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+        applied = set(db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
     except sa.exc.DBAPIError as error:
+        db.session.rollback()
         if database_unavailable(error):
             checks["database"], checks["migrations"] = "unreachable", "unknown"
         else:
