@@ -2,6 +2,7 @@
 (SIGTERM) finishes what it holds first."""
 import os
 import signal
+import sys
 import threading
 import time
 
@@ -107,12 +108,17 @@ def test_gunicorn_told_to_stop_finishes_the_requests_it_holds(running):
     assert web.wait(30) == 0, web.tail()
 
 
-def test_the_scheduler_told_to_stop_leaves_rqs_registry(running):
+def test_a_second_scheduler_waits_until_the_first_one_stops(running):
     stack = running
-    scheduler = stack.start_scheduler()
-    assert scheduler.pid in stack.scheduler_pids()
-    assert scheduler.stop(signal.SIGTERM) == 0, scheduler.tail()
-    assert scheduler.pid not in stack.scheduler_pids()
+    first = stack.start_scheduler()
+    second = stack.start("scheduler-second", [sys.executable, "-m", "flask", "jobs", "scheduler"])
+    wait_for(lambda: "another scheduler keeps the schedule" in second.log(), timeout=60,
+             what="the second scheduler to wait\n" + second.tail())
+    assert stack.scheduler_pids() == {first.pid}  # one schedule: each run enqueued once
+    assert first.stop(signal.SIGTERM) == 0, first.tail()  # a deploy stops the old one; it leaves RQ's registry
+    wait_for(lambda: stack.scheduler_pids() == {second.pid}, timeout=30, what="the second scheduler to take over")
+    assert second.stop(signal.SIGTERM) == 0, second.tail()
+    assert stack.scheduler_pids() == set()
 
 
 def test_health_says_what_answers(running):

@@ -326,6 +326,8 @@ def run_worker(burst=False, wait=5):
     if not _fork_hook:
         os.register_at_fork(after_in_child=_forget_inherited_connections)
         _fork_hook.append(True)
+    if not burst:
+        _stop_on_signals()  # until RQ's worker installs its own
     try:
         while True:
             worker = StoppableWorker([Queue(name, connection=connection) for name in QUEUES], connection=connection)
@@ -500,6 +502,19 @@ def other_schedulers(connection, scheduler):
             if (other.hostname, other.pid) != (scheduler.hostname, scheduler.pid)]
 
 
+def _stop_on_signals():
+    """SIGTERM and SIGINT raise ``StopRequested`` (as RQ's own handlers do once its loop runs)."""
+    import signal
+
+    from rq.exceptions import StopRequested
+
+    def stop(signum, frame):
+        raise StopRequested()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def run_scheduler(wait=10):
     """Keep the schedule (``flask jobs scheduler``): RQ's cron scheduler, one process for the whole platform.
 
@@ -508,20 +523,19 @@ def run_scheduler(wait=10):
     from redis.exceptions import RedisError
     from rq.exceptions import SchedulerNotFound, StopRequested
 
+    _stop_on_signals()
     connection = worker_connection()
-    waiting_for = None
     try:
         while True:
             scheduler = scheduler_for(connection)
             try:
-                others = other_schedulers(connection, scheduler)
-                if others:
+                waiting_for = None
+                while others := other_schedulers(connection, scheduler):
                     names = ", ".join(sorted(other.name for other in others))
                     if names != waiting_for:
                         log.warning("another scheduler keeps the schedule (%s): waiting until it stops", names)
                         waiting_for = names
                     time.sleep(wait)
-                    continue
                 scheduler.start()  # until SIGTERM or SIGINT
                 return
             except SchedulerNotFound:
