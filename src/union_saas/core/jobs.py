@@ -339,13 +339,7 @@ def run_worker(burst=False, wait=5):
                 if burst or worker.stopping:
                     return worked
             log.warning("a new worker starts once Redis answers")
-            while True:
-                time.sleep(wait)
-                try:
-                    connection.ping()
-                    break
-                except RedisError:
-                    continue
+            _wait_for_redis(connection, wait)
     except StopRequested:  # a signal while waiting for Redis
         return False
 
@@ -487,7 +481,14 @@ def scheduler_for(connection):
     """RQ's cron scheduler with every periodic job registered (not started)."""
     from rq.cron import CronScheduler
 
-    scheduler = CronScheduler(connection)
+    class Scheduler(CronScheduler):
+        stopping = False
+
+        def _request_stop(self, signum, frame):
+            self.stopping = True  # told to stop, by a signal (not a lost Redis)
+            super()._request_stop(signum, frame)
+
+    scheduler = Scheduler(connection)
     for entry in periodic_jobs():
         scheduler.register(run_periodic, entry.queue, args=(entry.name,), interval=entry.every, cron=entry.cron,
                            name=entry.name, job_timeout=JOB_TIMEOUT)
@@ -515,19 +516,33 @@ def _stop_on_signals():
     signal.signal(signal.SIGINT, stop)
 
 
+def _wait_for_redis(connection, wait):
+    from redis.exceptions import RedisError
+
+    while True:
+        time.sleep(wait)
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            continue
+
+
 def run_scheduler(wait=10):
     """Keep the schedule (``flask jobs scheduler``): RQ's cron scheduler, one process for the whole platform.
 
     It waits while another scheduler is registered alive (say, during a deploy that starts the new one
-    before stopping the old), and while Redis does not answer; SIGTERM or SIGINT stops it."""
+    before stopping the old), and while Redis does not answer: what fell due meanwhile is enqueued once it
+    answers again. SIGTERM or SIGINT stops it."""
     from redis.exceptions import RedisError
+    from rq import cron_scheduler_registry
     from rq.exceptions import SchedulerNotFound, StopRequested
 
     _stop_on_signals()
     connection = worker_connection()
+    scheduler = scheduler_for(connection)
     try:
         while True:
-            scheduler = scheduler_for(connection)
             try:
                 waiting_for = None
                 while others := other_schedulers(connection, scheduler):
@@ -538,10 +553,14 @@ def run_scheduler(wait=10):
                     time.sleep(wait)
                 scheduler.start()  # until SIGTERM or SIGINT
                 return
-            except SchedulerNotFound:
-                return  # stopped, and Redis had forgotten it (a restart without persistence)
-            except RedisError as error:
-                log.warning("the scheduler lost Redis (%s): it resumes once Redis answers", error)
-                time.sleep(wait)
+            except (RedisError, SchedulerNotFound) as error:
+                if scheduler.stopping:
+                    return  # stopped, and Redis had forgotten it (a restart without persistence)
+                log.warning("the scheduler lost Redis (%s): it goes on once Redis answers", error)
+            _wait_for_redis(connection, wait)
+            try:
+                cron_scheduler_registry.unregister(scheduler)  # if Redis kept it, to register it again
+            except (RedisError, SchedulerNotFound):
+                pass
     except (StopRequested, KeyboardInterrupt):
         return
