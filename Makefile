@@ -10,7 +10,7 @@ PKG := src/union_saas
 DOMAINS := $(patsubst $(PKG)/%/,%,$(dir $(wildcard $(PKG)/*/views.py) $(wildcard $(PKG)/core/errors.py)))
 CATALOGS := $(wildcard $(PKG)/*/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: install run worker test e2e bench lint migrate upgrade translations i18n-extract seed-small seed-large clean
+.PHONY: install run worker scheduler test e2e bench soak lint migrate upgrade translations i18n-extract seed-small seed-large clean
 
 install: $(VENV)/.installed $(CATALOGS:.po=.mo)
 
@@ -48,6 +48,10 @@ run: upgrade
 worker: install
 	$(BIN)/flask jobs worker
 
+# Enqueues the periodic jobs on time (RQ's cron scheduler): one for the whole platform.
+scheduler: install
+	$(BIN)/flask jobs scheduler
+
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -58,6 +62,11 @@ e2e: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/run.py
+
+# 20 minutes of mixed load on the production stack (PostgreSQL SOAK_DATABASE_URL, schema soak; a Redis of its
+# own): memory per worker and database connections must stay flat. See bench/soak.py.
+soak: install
+	$(BIN)/python bench/soak.py
 
 lint: install
 	$(BIN)/python -m pip install --quiet ruff

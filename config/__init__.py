@@ -12,6 +12,7 @@ ENV_OVERRIDES = {
     "RATELIMIT_STORAGE_URI": str,
     "TOKEN_MAX_AGE": int,
     "JOBS_INLINE": lambda v: v.lower() in ("1", "true", "yes"),
+    "JOBS_SWEEP_AFTER": int,
 }
 
 

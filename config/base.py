@@ -4,9 +4,11 @@ from datetime import timedelta
 SECRET_KEY = None
 DATABASE_URL = None
 REDIS_URL = "redis://127.0.0.1:6379/0"
-# Run jobs in the request when no Redis answers (development only).
+# Run jobs in the process when no Redis answers or no RQ worker is registered (development only).
 JOBS_INLINE_FALLBACK = False
 JOBS_INLINE = False
+# The sweeper hands to RQ the jobs still queued this many seconds after they were recorded (Redis was away).
+JOBS_SWEEP_AFTER = 60
 
 BABEL_DEFAULT_LOCALE = "zh"
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -36,6 +38,11 @@ REGISTER_LIMITS = "10 per hour"
 API_RATE_LIMITS = "600 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
+# The limiter's reset time has a header of its own: Retry-After is said only where it means "retry after"
+# (a 429 of a limit, a 503 of a database failover), not on every answer.
+RATELIMIT_HEADER_RETRY_AFTER = "X-RateLimit-Retry-After"
+# Without its storage (Redis), the limiter counts in the process and says so in the log: signing in works.
+RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
 
 API_TITLE = "union-saas"
 API_VERSION = "v1"

@@ -52,3 +52,10 @@ def test_the_operator_creates_a_federation_whose_admin_can_manage_it(make_user, 
     assert created.status_code == 201 and created.get_json()["path"] == ["new-district", "nd-street"]
     assert api(operator).post("/api/v1/admin/federations",
                               json={"slug": "x-district", "name": "X", "admin_username": "nobody"}).status_code == 404
+
+
+def test_jobs_schedule_lists_what_runs_when(app):
+    output = app.test_cli_runner().invoke(args=["jobs", "schedule"]).output
+    assert "union_saas.core.jobs:sweep_outbox  [default]  every 60 s  Hand on the jobs Redis lost" in output
+    assert "union_saas.insights.tasks:refresh_federations  [default]  every 600 s" in output
+    assert "union_saas.office.tasks:daily_due_reminders  [default]  cron 0 8 * * * (the scheduler's local time)" in output

@@ -76,9 +76,10 @@ def configure(app, env, overrides):
     if url.startswith("sqlite"):
         app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
     else:
-        # No ping (a round trip) at each checkout: connections are replaced after 30 minutes instead, and
-        # one that died with its server fails one request, which is rolled back.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_recycle": 1800})
+        # A pooled connection is pinged when a request takes it (one round trip): after a failover or a
+        # restart of the server, the stale ones are replaced before any request uses them.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "pool_recycle": 1800,
+                                                            "connect_args": {"connect_timeout": 5}})
     # Each domain keeps its own catalog in <domain>/translations; Flask-Babel merges them.
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(
         str(path) for path in sorted(Path(__file__).parent.glob("*/translations")))

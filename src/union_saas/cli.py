@@ -1,4 +1,4 @@
-"""Commands people type: ``flask users ...``, ``flask tenants ...``, ``flask jobs worker``, ``flask demo ...``."""
+"""Commands people type: ``flask users ...``, ``flask tenants ...``, ``flask jobs worker|scheduler``, ``flask demo ...``."""
 import json
 from pathlib import Path
 
@@ -84,23 +84,38 @@ def export(slug, output):
 
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
-@click.option("--schedule/--no-schedule", default=True, show_default=True,
-              help="Also keep the schedule of the periodic jobs (one worker at a time does, whatever the number).")
-def worker(burst, schedule):
-    """Work the RQ queues, and run the periodic jobs on time (see ``flask jobs schedule``)."""
+def worker(burst):
+    """Work the RQ queues (as many workers as needed); SIGTERM stops one once its job is done."""
     from union_saas.core.jobs import run_worker
 
-    run_worker(burst=burst, schedule=schedule)
+    run_worker(burst=burst)
+
+
+@jobs_cli.command("scheduler")
+def scheduler():
+    """Enqueue the periodic jobs on time (RQ's cron scheduler): run one for the whole platform."""
+    from union_saas.core.jobs import run_scheduler
+
+    run_scheduler()
 
 
 @jobs_cli.command("schedule")
 def schedule():
-    """List the periodic jobs the workers run, and when."""
+    """List the periodic jobs the scheduler enqueues, and when."""
     from union_saas.core.jobs import periodic_jobs
 
     for entry in periodic_jobs():
         doc = (entry.fn.__doc__ or "").strip().splitlines()
         click.echo(f"{entry.name}  [{entry.queue}]  {entry.when}  {doc[0] if doc else ''}")
+
+
+@jobs_cli.command("sweep")
+def sweep():
+    """Hand on now the jobs Redis lost or whose worker died (the scheduler does it every minute)."""
+    from union_saas.core.jobs import run_periodic, sweep_outbox
+
+    result = run_periodic(sweep_outbox.periodic_name)
+    click.echo(", ".join(f"{key.replace('_', ' ')}: {value}" for key, value in result.items()))
 
 
 @demo.command("ensure")

@@ -33,6 +33,10 @@ def a_notification_for(caller):
 MINE = {**everyone(404), "own_admin": 204}
 
 CASES = [
+    # Health is the same for everyone and tells nothing of anyone (the test database has no migration stamp,
+    # so it is not ready: tests/core/test_health.py checks readiness itself).
+    Case("core.healthz", "GET", "/healthz", everyone(200, anonymous=200)),
+    Case("core.readyz", "GET", "/readyz", everyone(503, anonymous=503)),
     Case("api_docs_ui.api_docs", "GET", "/api/v1/docs", everyone(200, anonymous=200), page=True),
     Case("core.job_page", "GET", "/jobs/{job}", {**everyone(404), "own_admin": 200}, page=True, setup=own_admins_job),
     Case("core.notifications", "GET", "/me/notifications", everyone(200), page=True),

@@ -1,5 +1,5 @@
 """The figures stay fresh: one refresh queued at a time per federation, one after each roster import, one
-every ten minutes from the workers' schedule (with the other periodic jobs), and one after ``demo seed``."""
+every ten minutes from the scheduler (with the other periodic jobs), and one after ``demo seed``."""
 import os
 
 import pytest
@@ -76,7 +76,7 @@ def test_a_roster_import_queues_the_federations_refresh(db_session, make_tree, m
     assert (rollup.members_pending, rollup.members_active, rollup.members_verified) == (0, 1, 1)
 
 
-def test_the_workers_schedule_every_periodic_job():
+def test_the_scheduler_registers_every_periodic_job():
     from redis import Redis
 
     schedule = {p.name: (p.every, p.cron) for p in jobs.periodic_jobs()}
@@ -114,25 +114,28 @@ def test_the_scheduler_enqueues_on_redis_and_a_worker_runs_it(db_session, make_t
     t = make_tree("fed/s1")
     db_session.commit()
     scheduler = jobs.scheduler_for(redis_connection())
-    due = [job.name for job in scheduler.enqueue_jobs()]
-    assert due == ["union_saas.insights.tasks:refresh_federations"]  # interval jobs run at once; cron ones wait
+    due = sorted(job.name for job in scheduler.enqueue_jobs())
+    # interval jobs run at once; cron ones wait for their time
+    assert due == ["union_saas.core.jobs:sweep_outbox", "union_saas.insights.tasks:refresh_federations"]
     run_jobs()
     db_session.expire_all()
     assert db_session.get(Rollup, t["s1"].id) is not None
 
 
 @needs_redis
-def test_a_scheduler_that_lost_its_lock_stops(db_session):
-    from rq.exceptions import StopRequested
-
-    from union_saas.core.jobs import SCHEDULER_LOCK, redis_connection
+def test_a_second_scheduler_waits_for_the_one_registered_alive(db_session):
+    from union_saas.core.jobs import redis_connection
 
     connection = redis_connection()
-    lock = connection.lock(SCHEDULER_LOCK + ":test", timeout=5)
-    assert lock.acquire(blocking=False)
-    connection.delete(SCHEDULER_LOCK + ":test")  # expired, and perhaps taken by another worker
-    with pytest.raises(StopRequested):
-        jobs.scheduler_for(connection, lock).heartbeat()
+    running = jobs.scheduler_for(connection)
+    running.pid += 1  # another process
+    running.register_birth()  # as RQ's scheduler does when it starts
+    try:
+        starting = jobs.scheduler_for(connection)
+        assert [other.name for other in jobs.other_schedulers(connection, starting)] == [running.name]
+    finally:
+        running.register_death()  # as it does when it stops (SIGTERM)
+    assert jobs.other_schedulers(connection, starting) == []
 
 
 def test_demo_seed_ends_with_the_federations_figures(db_session):

@@ -43,3 +43,19 @@ class Base(DeclarativeBase):
 
 def created_at_column() -> Mapped[datetime]:
     return mapped_column(default=utcnow, nullable=False)
+
+
+def database_unavailable(error) -> bool:
+    """Whether ``error`` says the database could not be reached or dropped the connection (a failover, a
+    restart): worth a retry later, unlike a query's own error (a conflict, a serialization failure)."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    try:
+        import psycopg
+    except ImportError:  # SQLite only
+        return False
+    orig = error.orig
+    # A failed connect is a plain OperationalError; 57P.. is the server shutting down or starting up.
+    return type(orig) is psycopg.OperationalError or (getattr(orig, "sqlstate", None) or "").startswith("57P")

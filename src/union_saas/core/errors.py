@@ -1,5 +1,5 @@
 """Domain errors, and the one place that turns any error into problem+json or an error page."""
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -55,6 +55,7 @@ def titles():
         422: _("Invalid input"),
         429: _("Too many attempts"),
         500: _("Server error"),
+        503: _("Service unavailable"),
     }
 
 
@@ -134,9 +135,40 @@ def lost_a_race(error) -> bool:
         "database is locked" in str(orig)
 
 
-def register_error_handlers(app):
-    from sqlalchemy.exc import IntegrityError, OperationalError
+def retry_after_of_the_limit():
+    """Seconds until the limit that refused this request lets it through again."""
+    import time
 
+    from union_saas.extensions import limiter
+
+    current = limiter.current_limit
+    return str(max(1, int(current.reset_at - time.time()))) if current else "60"
+
+
+RETRY_AFTER = "5"  # seconds: a failover or a restart of the database takes about that long
+
+
+def service_unavailable():
+    """503 with ``Retry-After``: the database went away for a moment (a failover, a restart); the request's
+    transaction was rolled back with it."""
+    from flask import g
+
+    from union_saas.extensions import db, login_manager
+
+    db.session.rollback()
+    detail = _("The service is briefly unavailable. Please try again in a few seconds.")
+    headers = {"Retry-After": RETRY_AFTER}
+    if wants_json():
+        return problem(503, detail, headers=headers)
+    g._login_user = login_manager.anonymous_user()  # the page must not ask the database who is signed in
+    return make_response(render_template("error.html", status=503, title=titles()[503], detail=detail), 503,
+                         headers)
+
+
+def register_error_handlers(app):
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+    from union_saas.core.db import database_unavailable
     from union_saas.extensions import db
 
     def render(status, detail=None, errors=None, headers=None):
@@ -164,6 +196,7 @@ def register_error_handlers(app):
         if error.code == 405 and error.valid_methods:
             headers["Allow"] = ", ".join(error.valid_methods)
         if error.code == 429:
+            headers.setdefault("Retry-After", retry_after_of_the_limit())
             if request.endpoint in ("accounts.login", "accounts_api.token"):
                 detail = _("Too many failed attempts. Please wait a few minutes and try again.")
             else:
@@ -179,7 +212,10 @@ def register_error_handlers(app):
     @app.errorhandler(IntegrityError)
     @app.errorhandler(OperationalError)
     def database_race(error):
-        """A request that lost a race the database decided (its uniqueness or its locks): 409, never 500."""
+        """A request that lost a race the database decided (its uniqueness or its locks): 409, never 500; one
+        the database could not answer at all (a failover): 503."""
+        if database_unavailable(error):
+            return database_error(error)
         db.session.rollback()
         if not lost_a_race(error):
             return unexpected(error)
@@ -189,3 +225,10 @@ def register_error_handlers(app):
     def unexpected(error):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return http_error(InternalServerError())
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error):
+        if not database_unavailable(error):
+            return unexpected(error)
+        app.logger.warning("the database is unavailable on %s %s: %s", request.method, request.path, error.orig)
+        return service_unavailable()

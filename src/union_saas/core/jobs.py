@@ -11,13 +11,21 @@ database, so that whichever machine runs the worker, the web serves the file (``
 
 A job may ``submit`` further jobs: they are handed on once it has committed. Work that recurs (reminders,
 the refresh of the figures) is declared with ``@periodic(every=seconds)`` or ``@periodic(cron="...")``: the
-function takes the session, may submit jobs, and is run on its schedule by RQ's cron scheduler, which
-``flask jobs worker`` starts in a thread; a lock in Redis lets one worker at a time hold the schedule, so
-running several workers enqueues each run once (``flask jobs schedule`` lists what runs when).
+function takes the session, may submit jobs, and is enqueued on its schedule by RQ's cron scheduler
+(``rq.cron.CronScheduler``), which runs as a process of its own, ``flask jobs scheduler`` (``flask jobs
+schedule`` lists what runs when).
+
+The record is the outbox: it is committed with the work that needs it, and a job recorded is a job done.
+When Redis does not take it at once, the request answers as usual and the record waits, ``queued``; every
+minute ``sweep`` hands to RQ the records still queued a minute after they were recorded, and those left
+``started`` by a worker that died (RQ's abandoned-job handling says so). A worker claims a record before
+running it (queued -> started, in one UPDATE), so a job handed on twice runs once; jobs are idempotent, so
+one retried after its worker died mid-way creates nothing twice.
 """
 import importlib
 import logging
-import threading
+import os
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,7 +36,7 @@ from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
-from union_saas.core.db import Base, created_at_column, utcnow
+from union_saas.core.db import Base, created_at_column, database_unavailable, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +50,8 @@ RESULT_LABELS = {
     "root": _l("Where"),
 }
 STATUSES = ("queued", "started", "finished", "failed")
+JOB_TIMEOUT = 3600  # seconds a job may run before RQ stops it
+MAX_ATTEMPTS = 3  # runs a job gets when its worker keeps dying under it
 
 
 class JobRecord(Base):
@@ -58,7 +68,13 @@ class JobRecord(Base):
     result: Mapped[dict | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_at_column()
+    started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Runs begun: a worker that died under the job leaves it started, and the sweeper queues it again.
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    # What the sweeper reads every minute: the unfinished records, oldest first.
+    __table_args__ = (sa.Index("ix_job_record_status_created_at", "status", "created_at"),)
 
     def set_progress(self, session, done, total):
         """Record progress (0-100) and commit it so that the page's bar moves."""
@@ -139,14 +155,56 @@ def submit(session, fn, *args, owner=None, tenant=None):
 
 
 def dispatch_pending():
-    """Hand the jobs recorded by this request to RQ, or run them here."""
+    """Hand the jobs recorded (and now committed) by this request or job to RQ, or run them here.
+
+    Here means: jobs inline (tests), or in development while no Redis answers or no RQ worker is registered
+    (the log says which). When Redis does not take a job, it stays queued for the sweeper."""
+    from union_saas.extensions import db
+
     pending = g.pop("pending_jobs", [])
+    if not pending:
+        return
+    connection = redis_connection()
+    inline = "JOBS_INLINE" if connection is None else _inline_reason(connection)
     for job_id in pending:
-        queue = get_queue_for(job_id)
-        if queue is None:
+        record = db.session.get(JobRecord, job_id)
+        if record is None:
+            continue
+        if inline:
+            log.info("job %s (%s) runs inline: %s", job_id, record.kind, inline)
             execute(job_id)
-        else:
-            queue.enqueue("union_saas.core.jobs.execute", job_id, job_id=job_id, job_timeout=3600)
+        elif not enqueue(connection, record.queue, job_id):
+            break  # Redis is away: the others wait for the sweeper too
+
+
+def _inline_reason(connection):
+    """In development, why a job should run in the process rather than wait for a worker (or None)."""
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    if not current_app.config.get("JOBS_INLINE_FALLBACK"):
+        return None
+    try:
+        if not Worker.count(connection=connection):
+            return "no RQ worker is registered (start one with `make worker`)"
+    except RedisError:
+        return f"no Redis answers at {current_app.config['REDIS_URL']}"
+    return None
+
+
+def enqueue(connection, queue, job_id):
+    """Put a recorded job on its RQ queue; False (and a warning) when Redis does not answer."""
+    from redis.exceptions import RedisError
+    from rq import Queue
+
+    try:
+        Queue(queue, connection=connection).enqueue("union_saas.core.jobs.execute", job_id, job_id=job_id,
+                                                    job_timeout=JOB_TIMEOUT)
+    except RedisError as error:
+        log.warning("Redis did not take job %s (%s): it stays queued, and the sweeper hands it on once Redis "
+                    "answers", job_id, error)
+        return False
+    return True
 
 
 def _function(kind):
@@ -181,6 +239,9 @@ def fresh_state():
         vars(g).update(saved)
 
 
+_in_work_horse = False  # set in the process RQ's worker forks for each job
+
+
 def execute(job_id):
     """Run one recorded job (in a worker, or inline), keeping its record up to date."""
     if not has_app_context():
@@ -194,24 +255,40 @@ def execute(job_id):
         try:
             return _execute(job_id)
         finally:
+            # A worker starts each job with a fresh session (tests keep theirs: it holds their transaction).
             if current_app.config.get("JOBS_FRESH_SESSION", True):
                 db.session.remove()
+                if _in_work_horse:
+                    db.engine.dispose()  # the forked process ends after this job: say goodbye to the server
+
+
+def claim(session, job_id):
+    """Take a queued record for this run (queued -> started, one UPDATE, committed); False if another run
+    has it, or it is done."""
+    taken = session.execute(
+        sa.update(JobRecord).where(JobRecord.id == job_id, JobRecord.status == "queued")
+        .values(status="started", started_at=utcnow(), attempts=JobRecord.attempts + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return taken == 1
 
 
 def _execute(job_id):
     from union_saas.extensions import db
 
     session = db.session
-    record = session.get(JobRecord, job_id)
-    if record is None or record.status in ("finished", "failed"):
+    if not claim(session, job_id):
         return None
-    record.status = "started"
-    session.commit()
+    record = session.get(JobRecord, job_id)
     try:
         result = _function(record.kind)(record, *record.args)
     except Exception as error:
         session.rollback()
         g.pop("pending_jobs", None)  # jobs it submitted were rolled back with it
+        if database_unavailable(error):
+            # Not the job's fault: it stays started, RQ records the failure, and the sweeper runs it again.
+            log.warning("job %s lost the database (%s); it will be run again", job_id, error)
+            raise
         record = session.get(JobRecord, job_id)
         record.status = "failed"
         record.error = getattr(error, "detail", None) or error.__class__.__name__
@@ -226,25 +303,28 @@ def _execute(job_id):
 
 
 def redis_connection():
-    """The Redis connection, or None when jobs run inline."""
+    """The Redis connection requests use (short timeouts: an unreachable Redis costs a request a second at
+    most), or None when jobs run inline. Nothing is sent until it is used."""
     app = current_app
     if app.config.get("JOBS_INLINE"):
         return None
     state = app.extensions.setdefault("union_saas.jobs", {})
     if "redis" not in state:
         from redis import Redis
-        from redis.exceptions import RedisError
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
-        connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1)
-        try:
-            connection.ping()
-        except RedisError:
-            if not app.config.get("JOBS_INLINE_FALLBACK"):
-                raise
-            app.logger.warning("no Redis answers at %s: jobs run inline, in the request", app.config["REDIS_URL"])
-            connection = None
-        state["redis"] = connection
+        # One retry (a pooled connection that a restart of Redis closed), not redis-py's ten with backoff.
+        state["redis"] = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=1, socket_timeout=2,
+                                        retry=Retry(NoBackoff(), 1))
     return state["redis"]
+
+
+def worker_connection():
+    """A Redis connection for a worker or the scheduler: it waits on the queues, so it has no read timeout."""
+    from redis import Redis
+
+    return Redis.from_url(current_app.config["REDIS_URL"], socket_connect_timeout=5, health_check_interval=30)
 
 
 def get_queue(name="default"):
@@ -254,25 +334,113 @@ def get_queue(name="default"):
     return None if connection is None else Queue(name, connection=connection)
 
 
-def get_queue_for(job_id):
+def _forget_inherited_connections():
+    """In the process RQ forks for a job: leave the parent's pooled database connections alone."""
+    global _in_work_horse
+    _in_work_horse = True
     from union_saas.extensions import db
 
-    record = db.session.get(JobRecord, job_id)
-    return get_queue(record.queue)
+    db.engine.dispose(close=False)
 
 
-def run_worker(burst=False, schedule=True):
-    """Work the queues (``make worker``, ``flask jobs worker``); unless ``burst`` or told not to, also keep
-    the schedule of the periodic jobs (in a thread, when this worker holds the scheduler's lock)."""
-    from rq import SimpleWorker
+_fork_hook = []
+
+
+def run_worker(burst=False, wait=5):
+    """Work the queues (``make worker``, ``flask jobs worker``) with RQ's forking worker: each job runs in a
+    process of its own, watched by this one (its heartbeat tells RQ the job is still alive). SIGTERM stops
+    it once the job at hand is done (warm shutdown); a second SIGTERM stops the job too. When Redis goes
+    away, RQ's worker gives up: a new one starts once Redis answers again."""
+    from redis.exceptions import RedisError
+    from rq import Queue, Worker
+    from rq.exceptions import StopRequested
+
+    class StoppableWorker(Worker):
+        stopping = False
+
+        def request_stop(self, signum, frame):
+            self.stopping = True  # told to stop, by a signal: no new worker after this one
+            super().request_stop(signum, frame)
+
+    if current_app.config.get("JOBS_INLINE"):
+        raise RuntimeError("jobs run inline (JOBS_INLINE): there is no queue to work")
+    connection = worker_connection()
+    if not _fork_hook:
+        os.register_at_fork(after_in_child=_forget_inherited_connections)
+        _fork_hook.append(True)
+    if not burst:
+        _stop_on_signals()  # until RQ's worker installs its own
+    try:
+        while True:
+            worker = StoppableWorker([Queue(name, connection=connection) for name in QUEUES], connection=connection)
+            try:
+                worked = worker.work(burst=burst)
+            except RedisError as error:
+                log.warning("the worker lost Redis (%s)", error)
+            else:
+                if burst or worker.stopping:
+                    return worked
+            log.warning("a new worker starts once Redis answers")
+            _wait_for_redis(connection, wait)
+    except StopRequested:  # a signal while waiting for Redis
+        return False
+
+
+# --- the outbox sweeper ------------------------------------------------------------------------------
+
+LIVE_IN_RQ = ("queued", "started", "deferred", "scheduled")
+SWEEP_BATCH = 500
+
+
+def sweep(session):
+    """Hand on what RQ does not hold: records still queued a while (``JOBS_SWEEP_AFTER`` seconds) after they
+    were recorded, and records left started by a worker that died. Flushes; the caller commits, then the
+    records are handed on (``dispatch_pending``)."""
+    from rq import Queue
+    from rq.job import Job
 
     connection = redis_connection()
     if connection is None:
-        raise RuntimeError("no Redis: set REDIS_URL to a running Redis to start a worker")
-    if schedule and not burst:
-        threading.Thread(target=keep_schedule, args=(connection,), name="union-saas-scheduler", daemon=True).start()
-    # SimpleWorker runs jobs in this process, inside the app context the CLI command opened.
-    return SimpleWorker([get_queue(name) for name in QUEUES], connection=connection).work(burst=burst)
+        return {"handed_on": 0, "queued_again": 0, "given_up": 0}
+    # RQ's abandoned-job handling, now rather than at a worker's next maintenance: a job whose worker
+    # stopped sending heartbeats is marked failed.
+    for name in QUEUES:
+        Queue(name, connection=connection).started_job_registry.cleanup()
+    cutoff = utcnow() - timedelta(seconds=current_app.config.get("JOBS_SWEEP_AFTER", 60))
+    rows = session.execute(
+        sa.select(JobRecord.id, JobRecord.status, JobRecord.attempts)
+        .where(sa.or_(sa.and_(JobRecord.status == "queued", JobRecord.created_at < cutoff),
+                      sa.and_(JobRecord.status == "started", JobRecord.started_at < cutoff)))
+        .order_by(JobRecord.created_at).limit(SWEEP_BATCH)).all()
+    if not rows:
+        return {"handed_on": 0, "queued_again": 0, "given_up": 0}
+    rq_jobs = Job.fetch_many([row.id for row in rows], connection=connection)
+    waiting, died, exhausted = [], [], []
+    for row, rq_job in zip(rows, rq_jobs, strict=True):
+        if rq_job is not None and rq_job.get_status(refresh=False) in LIVE_IN_RQ:
+            continue  # RQ has it: it waits for a worker, or runs
+        if rq_job is not None:
+            rq_job.delete()  # what RQ kept of a run that ended without finishing the record
+        if row.status == "queued":
+            waiting.append(row.id)
+        elif row.attempts < MAX_ATTEMPTS:
+            died.append(row.id)
+        else:
+            exhausted.append(row.id)
+    if died:
+        session.execute(sa.update(JobRecord).where(JobRecord.id.in_(died), JobRecord.status == "started")
+                        .values(status="queued").execution_options(synchronize_session=False))
+    if exhausted:
+        session.execute(sa.update(JobRecord).where(JobRecord.id.in_(exhausted), JobRecord.status == "started")
+                        .values(status="failed", finished_at=utcnow(),
+                                error=f"Its worker stopped while running it, {MAX_ATTEMPTS} times.")
+                        .execution_options(synchronize_session=False))
+    session.flush()
+    g.setdefault("pending_jobs", []).extend(waiting + died)
+    if waiting or died or exhausted:
+        log.warning("sweep: %d queued jobs handed on again, %d whose worker died queued again, %d given up",
+                    len(waiting), len(died), len(exhausted))
+    return {"handed_on": len(waiting), "queued_again": len(died), "given_up": len(exhausted)}
 
 
 # --- periodic jobs -----------------------------------------------------------------------------------
@@ -287,13 +455,10 @@ class Periodic:
 
     @property
     def when(self):
-        return f"every {self.every} s" if self.every else f"cron {self.cron} (the worker's local time)"
+        return f"every {self.every} s" if self.every else f"cron {self.cron} (the scheduler's local time)"
 
 
 _periodic: dict[str, Periodic] = {}
-
-SCHEDULER_LOCK = "union_saas:scheduler"
-SCHEDULER_LOCK_SECONDS = 180  # RQ's scheduler wakes at least every 60 s and renews it
 
 
 def periodic(*, every=None, cron=None, queue="default"):
@@ -312,6 +477,12 @@ def periodic(*, every=None, cron=None, queue="default"):
         return fn
 
     return decorate
+
+
+@periodic(every=60)
+def sweep_outbox(session):
+    """Hand on the jobs Redis lost or whose worker died (every minute)."""
+    return sweep(session)
 
 
 def periodic_jobs():
@@ -345,6 +516,8 @@ def run_periodic(name):
         finally:
             if current_app.config.get("JOBS_FRESH_SESSION", True):
                 db.session.remove()
+                if _in_work_horse:
+                    db.engine.dispose()
 
 
 @periodic(cron="7 * * * *")
@@ -354,49 +527,90 @@ def delete_expired_job_files(session):
     return {"deleted": gone.rowcount}
 
 
-def scheduler_for(connection, lock=None):
-    """RQ's cron scheduler with every periodic job registered (not started). Given ``lock`` (a Redis lock
-    held by this process), it renews the lock at each heartbeat and stops when it has lost it."""
-    from redis.exceptions import LockError
+def scheduler_for(connection):
+    """RQ's cron scheduler with every periodic job registered (not started)."""
     from rq.cron import CronScheduler
-    from rq.exceptions import StopRequested
 
-    class WorkerScheduler(CronScheduler):
-        def _install_signal_handlers(self):
-            pass  # it runs in a thread of the worker, whose own handlers stop the process
+    class Scheduler(CronScheduler):
+        stopping = False
 
-        def heartbeat(self):
-            if lock is not None:
-                try:
-                    lock.reacquire()
-                except LockError:
-                    log.warning("the scheduler's lock was lost: another worker keeps the schedule")
-                    raise StopRequested() from None
-            super().heartbeat()
+        def _request_stop(self, signum, frame):
+            self.stopping = True  # told to stop, by a signal (not a lost Redis)
+            super()._request_stop(signum, frame)
 
-    scheduler = WorkerScheduler(connection)
+    scheduler = Scheduler(connection)
     for entry in periodic_jobs():
         scheduler.register(run_periodic, entry.queue, args=(entry.name,), interval=entry.every, cron=entry.cron,
-                           name=entry.name, job_timeout=3600)
+                           name=entry.name, job_timeout=JOB_TIMEOUT)
     return scheduler
 
 
-def keep_schedule(connection, stop=None, retry=60):
-    """Hold the schedule whenever no other worker does: take the lock, run the scheduler until the lock is
-    lost, then try again every ``retry`` seconds (a worker that died lets its lock expire)."""
-    from redis.exceptions import LockError
+def other_schedulers(connection, scheduler):
+    """The cron schedulers RQ's registry holds alive (a heartbeat in the last two minutes), but this one."""
+    from rq.cron import CronScheduler
 
-    stop = stop or threading.Event()
-    while not stop.is_set():
-        lock = connection.lock(SCHEDULER_LOCK, timeout=SCHEDULER_LOCK_SECONDS)
-        if lock.acquire(blocking=False):
+    return [other for other in CronScheduler.all(connection)
+            if (other.hostname, other.pid) != (scheduler.hostname, scheduler.pid)]
+
+
+def _stop_on_signals():
+    """SIGTERM and SIGINT raise ``StopRequested`` (as RQ's own handlers do once its loop runs)."""
+    import signal
+
+    from rq.exceptions import StopRequested
+
+    def stop(signum, frame):
+        raise StopRequested()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def _wait_for_redis(connection, wait):
+    from redis.exceptions import RedisError
+
+    while True:
+        time.sleep(wait)
+        try:
+            connection.ping()
+            return
+        except RedisError:
+            continue
+
+
+def run_scheduler(wait=10):
+    """Keep the schedule (``flask jobs scheduler``): RQ's cron scheduler, one process for the whole platform.
+
+    It waits while another scheduler is registered alive (say, during a deploy that starts the new one
+    before stopping the old), and while Redis does not answer: what fell due meanwhile is enqueued once it
+    answers again. SIGTERM or SIGINT stops it."""
+    from redis.exceptions import RedisError
+    from rq import cron_scheduler_registry
+    from rq.exceptions import SchedulerNotFound, StopRequested
+
+    _stop_on_signals()
+    connection = worker_connection()
+    scheduler = scheduler_for(connection)
+    try:
+        while True:
             try:
-                scheduler_for(connection, lock).start()
-            except Exception:  # keep the worker's scheduler alive, whatever went wrong
-                log.exception("the scheduler stopped")
-            finally:
-                try:
-                    lock.release()
-                except LockError:
-                    pass
-        stop.wait(retry)
+                waiting_for = None
+                while others := other_schedulers(connection, scheduler):
+                    names = ", ".join(sorted(other.name for other in others))
+                    if names != waiting_for:
+                        log.warning("another scheduler keeps the schedule (%s): waiting until it stops", names)
+                        waiting_for = names
+                    time.sleep(wait)
+                scheduler.start()  # until SIGTERM or SIGINT
+                return
+            except (RedisError, SchedulerNotFound) as error:
+                if scheduler.stopping:
+                    return  # stopped, and Redis had forgotten it (a restart without persistence)
+                log.warning("the scheduler lost Redis (%s): it goes on once Redis answers", error)
+            _wait_for_redis(connection, wait)
+            try:
+                cron_scheduler_registry.unregister(scheduler)  # if Redis kept it, to register it again
+            except (RedisError, SchedulerNotFound):
+                pass
+    except (StopRequested, KeyboardInterrupt):
+        return

@@ -1,11 +1,12 @@
 """What every domain shares with a person: the status of their jobs (a page with a progress bar, and its
 API twin ``GET /api/v1/jobs/<id>``), the file a job produced (``/jobs/<id>/file``), and their inbox
-(``/me/notifications``, ``GET /api/v1/me/notifications``)."""
+(``/me/notifications``, ``GET /api/v1/me/notifications``). Health, for load balancers and orchestrators:
+``/healthz`` (the process answers) and ``/readyz`` (what it needs answers too)."""
 import io
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from swagger_ui_bundle import swagger_ui_path
@@ -14,6 +15,7 @@ from union_saas.access import engine, resources
 from union_saas.access.guards import public, record_view, signed_in
 from union_saas.core import inbox
 from union_saas.core.api import Blueprint as ApiBlueprint
+from union_saas.core.db import database_unavailable
 from union_saas.core.errors import NotFound
 from union_saas.core.jobs import (
     RESULT_LABELS,
@@ -21,6 +23,7 @@ from union_saas.core.jobs import (
     JobRecord,
     _function,
     file_expiry_cutoff,
+    redis_connection,
 )
 from union_saas.core.pagination import PageArgs, paginate
 from union_saas.core.web import safe_next
@@ -60,8 +63,12 @@ def own_job(job_id) -> JobRecord:
     return resources.fetch(db.session, current_user, "job", job_id)
 
 
-JOB = resources.register("job", JobRecord, key=str, owner=lambda record: None, load=lambda session, job_id:
-                         session.get(JobRecord, job_id),
+def load_job(session, job_id):
+    return session.get(JobRecord, job_id)
+
+
+JOB = resources.register("job", JobRecord, key=str, owner=lambda record: None,
+                         load=lambda session, job_id: load_job(session, job_id),
                          visible=lambda session, user, record: record.owner_id == user.id,
                          inside=lambda session, record, tenant: record.tenant_id == tenant.id)
 
@@ -235,3 +242,61 @@ def read_all_notifications():
 def api_docs():
     """The API's OpenAPI document, readable and tryable (Swagger UI; sign in with a bearer token)."""
     return render_template("api_docs.html", spec_url=url_for("api-docs.openapi_json"))
+
+
+# --- health ------------------------------------------------------------------------------------------
+
+@bp.route("/healthz")
+@public
+def healthz():
+    """The process answers (it asks nothing of the database or Redis)."""
+    return {"status": "ok"}
+
+
+def migration_heads():
+    """The head revisions of the migrations this code ships (read once per process)."""
+    from alembic.script import ScriptDirectory
+
+    state = current_app.extensions.setdefault("union_saas.health", {})
+    if "heads" not in state:
+        state["heads"] = set(ScriptDirectory(current_app.extensions["migrate"].directory).get_heads())
+    return state["heads"]
+
+
+def readiness():
+    """Each thing a request may need, and whether it answers: ``ok`` or what is wrong."""
+    from redis.exceptions import RedisError
+
+    checks = {}
+    try:
+        applied = set(db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+    except sa.exc.DBAPIError as error:
+        db.session.rollback()
+        if database_unavailable(error):
+            checks["database"], checks["migrations"] = "unreachable", "unknown"
+        else:
+            checks["database"], checks["migrations"] = "ok", "not migrated"
+    else:
+        heads = migration_heads()
+        checks["database"] = "ok"
+        checks["migrations"] = "ok" if applied == heads else (
+            f"at {', '.join(sorted(applied)) or 'none'}, head {', '.join(sorted(heads))}")
+    connection = redis_connection()
+    if connection is None:
+        checks["redis"] = "ok"  # jobs run inline: no Redis is used
+    else:
+        try:
+            connection.ping()
+            checks["redis"] = "ok"
+        except RedisError:
+            checks["redis"] = "unreachable"
+    return checks
+
+
+@bp.route("/readyz")
+@public
+def readyz():
+    """The database and Redis answer and the database's schema is at the migrations' head; else 503."""
+    checks = readiness()
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503

@@ -20,11 +20,15 @@ def reset_request_state():
 
 
 def commit_on_success(response):
-    """Commit once when the request succeeded; otherwise the error handler already rolled back."""
-    from sqlalchemy.exc import IntegrityError, OperationalError
+    """Commit once when the request succeeded; otherwise the error handler already rolled back. Then hand
+    on the jobs it recorded: if that fails, they are committed all the same, and the sweeper hands them on."""
+    import logging
+
+    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
     from union_saas.core import jobs
-    from union_saas.core.errors import problem
+    from union_saas.core.db import database_unavailable
+    from union_saas.core.errors import problem, service_unavailable
     from union_saas.extensions import db
 
     if response.status_code >= 400:
@@ -32,10 +36,19 @@ def commit_on_success(response):
         return response
     try:
         db.session.commit()
-    except (IntegrityError, OperationalError):
+    except DBAPIError as error:
         db.session.rollback()
+        if database_unavailable(error):
+            logging.getLogger(__name__).warning("the database went away at the commit of %s %s: %s",
+                                                request.method, request.path, error.orig)
+            return service_unavailable()
+        if not isinstance(error, (IntegrityError, OperationalError)):
+            raise
         return problem(409, "The change conflicts with another one made at the same time; try again.")
-    jobs.dispatch_pending()
+    try:
+        jobs.dispatch_pending()
+    except Exception:  # the work is committed: its jobs wait, queued, for the sweeper
+        logging.getLogger(__name__).exception("the jobs of %s %s were not handed on", request.method, request.path)
     return response
 
 
