@@ -12,6 +12,15 @@ ENV_OVERRIDES = {
     "RATELIMIT_STORAGE_URI": str,
     "TOKEN_MAX_AGE": int,
     "JOBS_INLINE": lambda v: v.lower() in ("1", "true", "yes"),
+    "MESSAGE_CHANNEL": str,
+    "SMS_GATEWAY_URL": str,
+    "SMS_GATEWAY_TOKEN": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_DEFAULT_SENDER": str,
+    "MAIL_USE_TLS": lambda v: v.lower() in ("1", "true", "yes"),
     "JOBS_SWEEP_AFTER": int,
 }
 

@@ -35,6 +35,13 @@ LOGIN_FAILURE_LIMITS_PER_ADDRESS = "50 per hour"
 LOGIN_FAILURE_LIMITS_PER_DEVICE = "10 per 5 minutes"
 # Registrations per address (pages and API together), and the whole API per signed-in user (else address).
 REGISTER_LIMITS = "10 per hour"
+# A forgotten password: codes asked for and tried, per address and per account (pages and API together).
+PASSWORD_RESET_LIMITS = "10 per 15 minutes"
+PASSWORD_RESET_LIMITS_PER_ACCOUNT = "5 per 15 minutes"
+# How one-time codes leave the platform (core/outbox.py): outbox (the log and instance/outbox/), sms or mail.
+MESSAGE_CHANNEL = "outbox"
+SMS_GATEWAY_URL = None
+SMS_GATEWAY_TOKEN = None
 API_RATE_LIMITS = "600 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True

@@ -10,6 +10,7 @@ RATELIMIT_STORAGE_URI = "memory://"
 # The suite calls the API thousands of times with one user; tests of the limit itself lower it.
 API_RATE_LIMITS = "100000 per minute"
 REGISTER_LIMITS = "1000 per hour"
+PASSWORD_RESET_LIMITS = PASSWORD_RESET_LIMITS_PER_ACCOUNT = "1000 per hour"
 JOBS_FRESH_SESSION = False
 # Personal-data key of the test suite (development generates one under instance/; production: env).
 PII_KEY = "testing-only-pii-key-not-a-secret-0123456789"

@@ -5,10 +5,11 @@ from flask_login import current_user
 
 from union_saas.access import engine
 from union_saas.access.guards import public, signed_in
-from union_saas.accounts import auth, schemas, services
+from union_saas.accounts import auth, reset, schemas, services
 from union_saas.accounts.services import ME_FIELDS
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Unauthenticated
+from union_saas.core.web import signing_key
 from union_saas.extensions import db
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and sign-in")
@@ -81,7 +82,43 @@ def me():
     grants = [{"id": g.id, "role": g.role, "tenant": g.tenant_slug}
               for g in sorted(engine.subject(user).grants, key=lambda g: g.id)]
     body = {"id": user.id, "username": user.username, "display_name": user.display_name, "phone": user.phone,
-            "is_operator": user.is_operator, "grants": grants, "membership": None}
+            "email": user.email, "is_operator": user.is_operator, "grants": grants, "membership": None}
     for name, fn in ME_FIELDS.items():
         body[name] = fn(user)
     return body
+
+
+@blp.route("/me", methods=["PATCH"])
+@blp.arguments(schemas.ProfileSchema)
+@blp.response(200, schemas.MeSchema)
+@blp.alt_response(401, description="Not signed in")
+@signed_in
+def update_me(data):
+    """Change my display name, mobile number or e-mail address."""
+    services.update_profile(db.session, current_user._get_current_object(), data)
+    return me()
+
+
+@blp.route("/auth/password/forgot", methods=["POST"])
+@blp.arguments(schemas.ForgotSchema)
+@blp.response(202, schemas.ForgotAnswerSchema)
+@blp.alt_response(429, description="Too many codes asked for, from this address or for this account")
+@auth.reset_limits
+@public
+def forgot_password(data):
+    """A one-time code to the account's mobile (or mail): the same answer whether the account exists or not."""
+    reset.send_code(data["username"])
+    return {"sent": True, "expires_in": services.RESET_CODE_MINUTES * 60}
+
+
+@blp.route("/auth/password/reset", methods=["POST"])
+@blp.arguments(schemas.ResetSchema)
+@blp.response(204)
+@blp.alt_response(422, description="A wrong, used or expired code (errors.code), or a weak password")
+@blp.alt_response(429, description="Too many tries, from this address or for this account")
+@auth.reset_limits
+@public
+def reset_password(data):
+    """A new password with the code; every session and token of the account ends."""
+    services.reset_with_code(db.session, signing_key(), data["username"], data["code"], data["new_password"],
+                             current_app.config["PASSWORD_HASH_METHOD"])

@@ -234,3 +234,19 @@ def register_limits(view):
     from union_saas.extensions import limiter
 
     return limiter.shared_limit(register_limit, "register", key_func=address_key, methods=["POST"])(view)
+
+
+def reset_limit():
+    return current_app.config["PASSWORD_RESET_LIMITS"]
+
+
+def reset_account_limit():
+    return current_app.config["PASSWORD_RESET_LIMITS_PER_ACCOUNT"]
+
+
+def reset_limits(view):
+    """Asking for a code and using one: per address and per account, pages and API together (every try counts)."""
+    from union_saas.extensions import limiter
+
+    view = limiter.shared_limit(reset_limit, "reset-address", key_func=address_key, methods=["POST"])(view)
+    return limiter.shared_limit(reset_account_limit, "reset-account", key_func=account_key, methods=["POST"])(view)

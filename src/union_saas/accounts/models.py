@@ -15,6 +15,8 @@ class User(UserMixin, Base):
     username: Mapped[str] = mapped_column(sa.String(32), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(60))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    # For a forgotten password's code when the platform sends codes by mail (MESSAGE_CHANNEL=mail).
+    email: Mapped[str | None] = mapped_column(sa.String(120))
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     is_operator: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
@@ -58,3 +60,24 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = created_at_column()
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class PasswordReset(Base):
+    """A one-time way back into an account: a code sent to its owner (``code``), or a link an officer of
+    their union hands them at the office (``link``). Single use, short-lived; only a hash of the secret is kept.
+    """
+
+    __tablename__ = "password_reset"
+    __table_args__ = (sa.CheckConstraint("kind IN ('code', 'link')", name="kind"),
+                      sa.Index("ix_password_reset_user_created", "user_id", "created_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = created_at_column()
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    # Wrong codes tried against it: at the limit it is spent, like a used one.
+    attempts: Mapped[int] = mapped_column(default=0)
+    issued_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))

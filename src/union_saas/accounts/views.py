@@ -1,4 +1,6 @@
-"""Sign-in, registration, sign-out, language, the account page."""
+"""Sign-in, registration, sign-out, language, the account page, a forgotten password."""
+import functools
+
 from flask import (
     Blueprint,
     current_app,
@@ -14,10 +16,10 @@ from flask_login import current_user
 
 from union_saas.access.guards import public, signed_in
 from union_saas.access.services import user_grants
-from union_saas.accounts import auth, services
-from union_saas.core.forms import form_page
+from union_saas.accounts import auth, reset, schemas, services
+from union_saas.core.forms import form_page, load
 from union_saas.core.i18n import LOCALE_COOKIE
-from union_saas.core.web import safe_next
+from union_saas.core.web import safe_next, signing_key
 from union_saas.extensions import db
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
@@ -80,20 +82,34 @@ def set_language(code):
     return response
 
 
-def render_account(*, values=None, errors=None, detail=None):
+def render_account(*, values=None, errors=None, detail=None, form=None):
+    profile = values if form == "profile" and values is not None else {
+        "display_name": current_user.display_name, "phone": current_user.phone or "",
+        "email": current_user.email or ""}
     return render_template("accounts/account.html", grants=user_grants(db.session, current_user),
-                           errors=errors or {}, detail=detail)
+                           errors=errors or {}, detail=detail, form=form, profile=profile)
 
 
-@bp.route("/account")
+def profile_values():
+    return {k: request.form.get(k, "") for k in ("display_name", "phone", "email")}
+
+
+@bp.route("/account", methods=["GET", "POST"])
 @signed_in
+@form_page(functools.partial(render_account, form="profile"), values=profile_values)
 def account():
-    return render_account()
+    """My account: the name others see, my mobile number and e-mail (where codes go), my password, my sessions."""
+    if request.method == "GET":
+        return render_account()
+    data = load(schemas.ProfileSchema(), {k: v for k, v in profile_values().items()})
+    services.update_profile(db.session, current_user._get_current_object(), data)
+    flash(_("Saved."))
+    return redirect(url_for("accounts.account"))
 
 
 @bp.route("/account/password", methods=["POST"])
 @signed_in
-@form_page(render_account, values=dict)
+@form_page(functools.partial(render_account, form="password"), values=dict)
 def change_password():
     """A new password: this browser stays signed in, every other session and token of the user ends."""
     services.change_password(db.session, current_user._get_current_object(), request.form.get("current_password", ""),
@@ -101,3 +117,67 @@ def change_password():
                              keep=g.get("auth_session_id"))
     flash(_("Your password was changed; you were signed out everywhere else."))
     return redirect(url_for("accounts.account"))
+
+
+# --- a forgotten password --------------------------------------------------------------------------------
+
+def render_forgot(*, values=None, errors=None, detail=None):
+    return render_template("accounts/forgot.html", values=values or {}, errors=errors or {}, detail=detail)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@auth.reset_limits
+@public
+@form_page(render_forgot)
+def forgot_password():
+    """Ask for a one-time code to the account's mobile number (or mail): the same answer for any name."""
+    if request.method == "GET":
+        return render_forgot(values={"username": request.args.get("username", "")})
+    data = load(schemas.ForgotSchema(), {"username": request.form.get("username", "").strip()})
+    reset.send_code(data["username"])
+    flash(_("If an account of that name exists, a code is on its way to its mobile number. It works once, "
+            "within %(n)d minutes.", n=services.RESET_CODE_MINUTES))
+    return redirect(url_for("accounts.reset_password", username=data["username"]))
+
+
+def render_reset(*, values=None, errors=None, detail=None):
+    return render_template("accounts/reset.html", values=values or {}, errors=errors or {}, detail=detail)
+
+
+def reset_values():
+    return {"username": request.form.get("username", "").strip(), "code": request.form.get("code", "").strip()}
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+@auth.reset_limits
+@public
+@form_page(render_reset, values=reset_values)
+def reset_password():
+    """Set a new password with the code that was sent."""
+    if request.method == "GET":
+        return render_reset(values={"username": request.args.get("username", "")})
+    data = load(schemas.ResetSchema(), {**reset_values(), "new_password": request.form.get("new_password", "")})
+    services.reset_with_code(db.session, signing_key(), data["username"], data["code"], data["new_password"],
+                             current_app.config["PASSWORD_HASH_METHOD"])
+    flash(_("Your new password is set, and you were signed out everywhere: sign in with it."))
+    return redirect(url_for("accounts.login", username=data["username"]))
+
+
+def render_link(token, *, values=None, errors=None, detail=None):
+    _row, user = services.reset_link(db.session, signing_key(), token)
+    return render_template("accounts/reset_link.html", token=token, user=user, errors=errors or {}, detail=detail)
+
+
+@bp.route("/password/link/<token>", methods=["GET", "POST"])
+@auth.reset_limits
+@public
+@form_page(render_link, values=dict)
+def reset_by_link(token):
+    """The one-time link an officer of the member's union gave them: choose a new password."""
+    if request.method == "GET":
+        return render_link(token)
+    data = load(schemas.LinkResetSchema(), {"new_password": request.form.get("new_password", "")})
+    user = services.reset_with_link(db.session, signing_key(), token, data["new_password"],
+                                    current_app.config["PASSWORD_HASH_METHOD"])
+    flash(_("Your new password is set, and you were signed out everywhere: sign in with it."))
+    return redirect(url_for("accounts.login", username=user.username))

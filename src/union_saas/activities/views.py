@@ -4,8 +4,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import click
-import qrcode
-import qrcode.image.svg
 from flask import (
     Blueprint,
     Response,
@@ -19,7 +17,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 
 from union_saas.access import engine, resources
 from union_saas.access.guards import (
@@ -35,6 +32,7 @@ from union_saas.core import jobs
 from union_saas.core.errors import NotFound
 from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
+from union_saas.core.qr import qr_svg
 from union_saas.core.web import signing_key
 from union_saas.extensions import db
 from union_saas.tenancy import sections
@@ -50,13 +48,6 @@ sections.manage_tab("activities.reach_requests", _l("Federation-wide requests"),
 DATETIME_FIELDS = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")
 FORM_FIELDS = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",
                "capacity", "signup_opens_at", "signup_closes_at", "scope")
-
-
-def qr_svg(data) -> Markup:
-    """A QR code as inline SVG (made here from our own data: safe to embed)."""
-    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
-    svg = image.to_string(encoding="unicode")
-    return Markup(svg[svg.index("<svg"):])
 
 
 def local_zone(tenant):

@@ -9,12 +9,14 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, detail=None, errors=None, *, audit=None):
+    def __init__(self, detail=None, errors=None, *, audit=None, keep=None):
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}
         # An audit entry to keep although the change is rolled back (a refused grant, say).
         self.audit = audit
+        # ``keep(session)``: what the refusal itself writes, committed after the rollback (a wrong code's try).
+        self.keep = keep
 
 
 class Unauthenticated(DomainError):
@@ -99,13 +101,17 @@ def flatten_webargs(messages):
 
 
 def keep_audit(error):
-    """A refusal's audit entry outlives the refused change: undo the request's writes, record it, commit."""
+    """A refusal's audit entry (and what else it keeps) outlives the refused change: undo the request's
+    writes, record it, commit."""
     from union_saas.core.audit import record
     from union_saas.extensions import db
 
-    if getattr(error, "audit", None) is not None:
+    if getattr(error, "audit", None) is not None or getattr(error, "keep", None) is not None:
         db.session.rollback()
-        record(db.session, **error.audit)
+        if error.audit is not None:
+            record(db.session, **error.audit)
+        if error.keep is not None:
+            error.keep(db.session)
         db.session.commit()
 
 

@@ -6,7 +6,17 @@ import io
 
 import marshmallow as ma
 import sqlalchemy as sa
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from swagger_ui_bundle import swagger_ui_path

@@ -1,4 +1,5 @@
 """Membership API (API.md, Membership and real-name verification)."""
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -13,11 +14,13 @@ from union_saas.access.guards import (
     tenant_public,
     tenant_view,
 )
+from union_saas.accounts.schemas import ResetLinkSchema
 from union_saas.accounts.services import ME_FIELDS
 from union_saas.core import jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
 from union_saas.core.pagination import page_schema, paginate
+from union_saas.core.web import signing_key
 from union_saas.extensions import db
 from union_saas.members import files, schemas, services, tasks
 from union_saas.members import poster as posters
@@ -118,6 +121,16 @@ def reject(data, member):
     m = member
     services.reject(db.session, current_user, m, data.get("reason"))
     return schemas.member_doc(services.get_membership(db.session, m.id))
+
+
+@blp.route("/members/<int:member_id>/password-reset-link", methods=["POST"])
+@blp.response(201, ResetLinkSchema)
+@blp.alt_response(403, description="member.review is needed at the member's union")
+@record_view("member", "member.review")
+def password_reset_link(member):
+    """A one-time link (an hour) for a member at the office who cannot sign in; audited."""
+    token, expires_at = services.issue_reset_link(db.session, signing_key(), current_user, member)
+    return {"url": url_for("accounts.reset_by_link", token=token, _external=True), "expires_at": expires_at}
 
 
 def transfer_as_caller(user, m, target):

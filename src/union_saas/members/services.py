@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from union_saas.access import engine, resources
+from union_saas.accounts import services as accounts
 from union_saas.core import inbox, jobs
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
@@ -313,6 +314,17 @@ def transfer(session, actor, m, target, *, direct=False) -> Membership:
     return new
 
 
+def issue_reset_link(session, secret_key, officer, m):
+    """A one-time link for the member to set a new password, handed over at the office: ``(token, expires_at)``.
+
+    The officer reviews members of the member's union (the guard asked); the link is audited, never shown
+    again."""
+    token, expires_at = accounts.issue_reset_link(session, secret_key, officer, m.user)
+    record(session, action="member.reset_link", actor=officer, tenant=m.tenant, target=f"membership:{m.id}",
+           detail={"name": m.real_name or m.user.display_name})
+    return token, expires_at
+
+
 def reveal_id_number(session, actor, m) -> str:
     """The full ID number, for a holder of ``member.view_sensitive``; each view is audited."""
     if m.id_cipher is None:
@@ -441,6 +453,7 @@ AUDIT_LABELS.update({
     "member.view_sensitive": _l("Full ID number viewed"),
     "member.roster_import": _l("Roster imported"),
     "member.export": _l("Members exported"),
+    "member.reset_link": _l("One-time password link handed to a member"),
 })
 
 

@@ -24,8 +24,9 @@ from union_saas.core import jobs
 from union_saas.core.errors import DomainError, ValidationFailed
 from union_saas.core.forms import form_page
 from union_saas.core.pagination import paginate
+from union_saas.core.qr import qr_svg
 from union_saas.core.views import job_doc
-from union_saas.core.web import safe_next
+from union_saas.core.web import safe_next, signing_key
 from union_saas.extensions import db
 from union_saas.members import files, schemas, services, tasks
 from union_saas.members import poster as posters
@@ -199,9 +200,10 @@ def directory(tenant):
                            held=held, ancestors=tenancy.ancestors(db.session, tenant), statuses=STATUSES)
 
 
-def member_page(member, *, full_id=None, values=None, errors=None, detail=None):
+def member_page(member, *, full_id=None, reset_link=None, values=None, errors=None, detail=None):
     held = engine.permissions_at(current_user, member.tenant)
     return render_template("members/member.html", tenant=member.tenant, m=member, held=held, full_id=full_id,
+                           reset_link=reset_link, reset_qr=qr_svg(reset_link["url"]) if reset_link else None,
                            ancestors=tenancy.ancestors(db.session, member.tenant), errors=errors or {},
                            detail=detail)
 
@@ -222,6 +224,15 @@ def member(member):
 @record_view("member", "member.view_sensitive")
 def reveal(member):
     return member_page(member, full_id=services.reveal_id_number(db.session, current_user, member))
+
+
+@bp.route("/manage/members/<int:member_id>/reset-link", methods=["POST"])
+@record_view("member", "member.review")
+def reset_link(member):
+    """A one-time link for a member who came to the office and cannot sign in: shown once, as a QR to scan."""
+    token, expires_at = services.issue_reset_link(db.session, signing_key(), current_user, member)
+    return member_page(member, reset_link={"url": url_for("accounts.reset_by_link", token=token, _external=True),
+                                           "expires_at": expires_at})
 
 
 @bp.route("/manage/members/<int:member_id>/approve", methods=["POST"])
