@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := union_saas
+# The instance folder (SQLite file, development keys, outbox) is the repository's instance/.
+export UNION_SAAS_INSTANCE ?= $(CURDIR)/instance
 # `make run`, `make worker`, `make seed-small`...: development settings, unless the environment says otherwise
 # (production sets UNION_SAAS_ENV=production; an app started with none runs production and needs real secrets).
 export UNION_SAAS_ENV ?= development

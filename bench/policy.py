@@ -68,11 +68,10 @@ def build_casbin(grants, policy):
 def run(url, checks=20000, seconds=5.0, seed=7):
     root = Path(__file__).resolve().parents[1]
     sys.path[:0] = [str(root), str(root / "src")]
-    from union_saas import REPO
     from union_saas.access.engine import GrantRef, Subject
     from union_saas.access.policy import load_policy
 
-    policy = load_policy(REPO / "policies")
+    policy = load_policy(Path(__file__).resolve().parents[1] / "policies")
     grants, paths, max_user = load(url)
     by_user = {}
     for g in grants:

@@ -1,4 +1,7 @@
-"""Settings, one module per environment; environment variables override (see ``load``)."""
+"""Settings, one module per environment; environment variables override (see ``load``).
+
+Installed as ``union_saas.config`` (setup.cfg maps this folder into the package), so that ``pip install .``
+carries the settings with the code."""
 import os
 
 ENVIRONMENTS = ("development", "testing", "production")
@@ -34,7 +37,7 @@ def load(name=None):
     name = name or os.environ.get("UNION_SAAS_ENV") or "production"
     if name not in ENVIRONMENTS:
         raise RuntimeError(f"unknown environment {name!r}; choose one of {', '.join(ENVIRONMENTS)}")
-    module = importlib.import_module(f"config.{name}")
+    module = importlib.import_module(f"{__name__}.{name}")
     settings = {k: getattr(module, k) for k in dir(module) if k.isupper()}
     for key, parse in ENV_OVERRIDES.items():
         if os.environ.get(key):

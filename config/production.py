@@ -1,5 +1,5 @@
 """gunicorn behind a proxy: SECRET_KEY and DATABASE_URL must come from the environment."""
-from config.base import *  # noqa: F401,F403
+from .base import *  # noqa: F401,F403
 
 SESSION_COOKIE_SECURE = True
 REMEMBER_COOKIE_SECURE = True

@@ -1,5 +1,5 @@
 """pytest: SQLite in memory unless TEST_DATABASE_URL is set, fast password hash."""
-from config.base import *  # noqa: F401,F403
+from .base import *  # noqa: F401,F403
 
 TESTING = True
 SECRET_KEY = "testing-only-not-secret"

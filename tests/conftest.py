@@ -5,6 +5,7 @@ SQLite by default; PostgreSQL and Redis when TEST_DATABASE_URL / TEST_REDIS_URL 
 import itertools
 import os
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from union_saas.extensions import db, limiter
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.models import Tenant
 
+REPO = Path(__file__).resolve().parents[1]  # the repository (tests, bench and docs live beside the package)
 PASSWORD = "correct horse battery staple"
 _ids = itertools.count(1)
 

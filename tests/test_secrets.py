@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from union_saas import REPO, create_app
+from tests.conftest import REPO
+from union_saas import create_app
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """union-saas: the platform trade-union federations run their workers' home on."""
 import importlib
+import importlib.resources
 import logging
 import os
 from pathlib import Path
@@ -10,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_principal import AnonymousIdentity, Identity, identity_loaded
 
-import config as settings
+from union_saas import config as settings
 from union_saas.access import policy
 from union_saas.access.guards import check_routes
 from union_saas.accounts.auth import limit_api
@@ -37,13 +38,14 @@ from union_saas.extensions import (
     talisman,
 )
 
-REPO = Path(__file__).resolve().parents[2]
 DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights")
 
 
 def create_app(env=None, **overrides):
     """Build the app: settings, extensions, the domains, error handlers, commands, checks."""
-    app = Flask(__name__, instance_path=os.environ.get("UNION_SAAS_INSTANCE") or str(REPO / "instance"),
+    # The instance folder (SQLite file, development keys, outbox): UNION_SAAS_INSTANCE (``make`` sets the
+    # repository's instance/), else Flask's own choice for where the package lives.
+    app = Flask(__name__, instance_path=os.environ.get("UNION_SAAS_INSTANCE") or None,
                 static_folder="core/static", template_folder="core/templates")
     configure(app, env, overrides)
     register_extensions(app)
@@ -145,7 +147,8 @@ def register_extensions(app):
     principal.identity_loader(_identity)
     identity_loaded.connect_via(app)(_attach_user)
 
-    app.extensions["union_saas.policy"] = policy.load_policy(app.config.get("POLICY_DIR") or REPO / "policies")
+    app.extensions["union_saas.policy"] = policy.load_policy(
+        app.config.get("POLICY_DIR") or importlib.resources.files("union_saas.policies"))
 
     # First of all before-request functions: Flask-Principal sets the identity after it.
     app.before_request_funcs.setdefault(None, []).insert(0, reset_request_state)

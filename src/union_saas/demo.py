@@ -1,15 +1,16 @@
 """The demo district and its accounts, for ``make run`` on a new machine."""
+import importlib.resources
+
 import sqlalchemy as sa
 import yaml
 
-from union_saas import REPO
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.accounts.services import register
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.models import Tenant
 
-DEMO_FILE = REPO / "tenants" / "demo-district.yaml"
+DEMO_FILE = importlib.resources.files("union_saas.tenants") / "demo-district.yaml"
 DEMO_PASSWORD = "union-demo-2026"
 # username, display name, role, tenant slug (None: no role); the first is the platform operator.
 DEMO_ACCOUNTS = [

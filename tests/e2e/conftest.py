@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from union_saas import REPO, create_app
+from tests.conftest import REPO
+from union_saas import create_app
 from union_saas.extensions import db
 
 CHROMIUM = os.environ.get("UNION_SAAS_CHROMIUM", "/usr/bin/chromium")  # Debian's; never a downloaded one

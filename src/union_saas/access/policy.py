@@ -46,7 +46,8 @@ class Policy:
 def load_policy(directory) -> Policy:
     """Read every ``*.yaml`` of ``directory``; refuse a role naming an undeclared permission."""
     permissions, raw_roles = {}, {}
-    for path in sorted(Path(directory).glob("*.yaml")):
+    folder = Path(directory) if isinstance(directory, str) else directory  # a path, or package data
+    for path in sorted((p for p in folder.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         permissions.update(data.get("permissions") or {})
         raw_roles.update(data.get("roles") or {})
