@@ -119,7 +119,7 @@ def assign_task(data, tenant):
     task = services.create_task(db.session, current_user, tenant, data)
     job = jobs.submit(db.session, tasks.assign_task, task.id, owner=current_user, tenant=tenant)
     task.job_id = job.id
-    return {"task": services.task_doc(task, tenant.slug), "job": job.id}
+    return {"task": schemas.task_doc(task, tenant.slug), "job": job.id}
 
 
 @blp.route("/tenants/<slug>/tasks", methods=["GET"])
@@ -129,7 +129,7 @@ def assign_task(data, tenant):
 def task_list(args, tenant):
     page = paginate(db.session, services.tasks_stmt(tenant), args["page"], args["per_page"])
     counts = services.task_counts(db.session, [t.id for t in page.items])
-    return page.doc([services.task_doc(t, tenant.slug, counts.get(t.id, (0, 0, 0, 0))) for t in page.items])
+    return page.doc([schemas.task_doc(t, tenant.slug, counts.get(t.id, (0, 0, 0, 0))) for t in page.items])
 
 
 @blp.route("/tenants/<slug>/assignments", methods=["GET"])
@@ -140,7 +140,7 @@ def assignments(args, tenant):
     page = paginate(db.session, services.assignments_stmt(tenant, status=args.get("status")), args["page"],
                     args["per_page"], scalars=False)
     now = services.utcnow()
-    return page.doc([services.assignment_doc(a, t, tenant.slug, now) for a, t in page.items])
+    return page.doc([schemas.assignment_doc(a, t, tenant.slug, now) for a, t in page.items])
 
 
 @blp.route("/assignments/<int:assignment_id>", methods=["GET"])
@@ -148,7 +148,7 @@ def assignments(args, tenant):
 @blp.alt_response(404, description="No such assignment, or not visible to the caller")
 @record_view("assignment")
 def get_assignment(assignment):
-    return services.assignment_doc(assignment, assignment.task, assignment.tenant.slug)
+    return schemas.assignment_doc(assignment, assignment.task, assignment.tenant.slug)
 
 
 @blp.route("/assignments/<int:assignment_id>/cascade", methods=["POST"])
@@ -172,7 +172,7 @@ def cascade(data, assignment):
 def report(data, assignment):
     task, tenant = assignment.task, assignment.tenant
     services.submit_report(db.session, current_user, assignment, task, tenant, data["values"])
-    return services.assignment_doc(assignment, task, tenant.slug)
+    return schemas.assignment_doc(assignment, task, tenant.slug)
 
 
 @blp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
@@ -182,7 +182,7 @@ def report(data, assignment):
 def accept(assignment):
     task, tenant = assignment.task, assignment.tenant
     services.decide(db.session, current_user, assignment, task, tenant, accept=True)
-    return services.assignment_doc(assignment, task, tenant.slug)
+    return schemas.assignment_doc(assignment, task, tenant.slug)
 
 
 @blp.route("/assignments/<int:assignment_id>/return", methods=["POST"])
@@ -193,7 +193,7 @@ def accept(assignment):
 def return_report(data, assignment):
     task, tenant = assignment.task, assignment.tenant
     services.decide(db.session, current_user, assignment, task, tenant, accept=False, reason=data["reason"])
-    return services.assignment_doc(assignment, task, tenant.slug)
+    return schemas.assignment_doc(assignment, task, tenant.slug)
 
 
 @blp.route("/tasks/<int:task_id>/progress", methods=["GET"])

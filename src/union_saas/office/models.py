@@ -30,6 +30,11 @@ def _in(values):
     return "(" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+# An assignment waits for its union (open, or returned to it), or is done (submitted, then accepted).
+OPEN = ("open", "returned")
+DONE = ("submitted", "accepted")
+
+
 class Notice(TenantOwned, Base):
     __tablename__ = "office_notice"
     __table_args__ = (

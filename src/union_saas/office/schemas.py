@@ -2,8 +2,9 @@
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from union_saas.core.db import utcnow
 from union_saas.core.pagination import PageArgs
-from union_saas.office.models import AUDIENCES, FIELD_KINDS, PRIORITIES
+from union_saas.office.models import AUDIENCES, FIELD_KINDS, OPEN, PRIORITIES
 
 TITLE = ma.validate.Length(min=1, max=200, error=_l("Between 1 and 200 characters."))
 
@@ -245,3 +246,17 @@ class NoticeFileSchema(ma.Schema):
 
 def notice_file_doc(a):
     return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+
+
+def assignment_doc(assignment, task, slug, now=None):
+    now = now or utcnow()
+    return {"id": assignment.id, "task": task.id, "title": task.title, "due_at": assignment.due_at,
+            "tenant": slug, "status": assignment.status, "parent_assignment": assignment.parent_assignment_id,
+            "report": assignment.report, "submitted_at": assignment.submitted_at, "reason": assignment.reason,
+            "overdue": assignment.status in OPEN and assignment.due_at < now, "cascaded": assignment.cascaded}
+
+
+def task_doc(task, slug, counts=(0, 0, 0, 0)):
+    return {"id": task.id, "tenant": slug, "title": task.title, "instructions": task.instructions,
+            "due_at": task.due_at, "fields": task.fields, "assigned_count": counts[0],
+            "submitted_count": counts[1], "accepted_count": counts[2], "overdue_count": counts[3]}

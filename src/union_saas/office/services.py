@@ -21,6 +21,8 @@ from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from union_saas.core.markup import render_markdown
 from union_saas.office.models import (
+    DONE,
+    OPEN,
     Assignment,
     Attachment,
     Notice,
@@ -332,8 +334,6 @@ def member_notice(session, home, notice_id) -> Notice:
 
 # --- tasks ------------------------------------------------------------------------------------------
 
-OPEN = ("open", "returned")
-DONE = ("submitted", "accepted")
 
 
 def create_task(session, actor, tenant, data) -> Task:
@@ -618,20 +618,6 @@ def totals(rows, task):
         numbers = [r["values"].get(name) for r in rows if isinstance(r["values"].get(name), (int, float))]
         out[name] = sum(numbers) if numbers else None
     return out
-
-
-def assignment_doc(assignment, task, slug, now=None):
-    now = now or utcnow()
-    return {"id": assignment.id, "task": task.id, "title": task.title, "due_at": assignment.due_at,
-            "tenant": slug, "status": assignment.status, "parent_assignment": assignment.parent_assignment_id,
-            "report": assignment.report, "submitted_at": assignment.submitted_at, "reason": assignment.reason,
-            "overdue": assignment.status in OPEN and assignment.due_at < now, "cascaded": assignment.cascaded}
-
-
-def task_doc(task, slug, counts=(0, 0, 0, 0)):
-    return {"id": task.id, "tenant": slug, "title": task.title, "instructions": task.instructions,
-            "due_at": task.due_at, "fields": task.fields, "assigned_count": counts[0],
-            "submitted_count": counts[1], "accepted_count": counts[2], "overdue_count": counts[3]}
 
 
 # --- attachments ------------------------------------------------------------------------------------
