@@ -218,30 +218,26 @@ def test_pages_publish_through_the_form_and_show_errors(tree, make_user, grant, 
     assert client.get(f"/manage/activities/{activity.id}/edit").status_code == 200
 
 
-def test_cover_image_type_and_size_are_checked(tree, make_user, grant, make_member, make_activity, api, app,
-                                               tmp_path, db_session, login):
+def test_cover_image_type_and_size_are_checked(tree, make_user, grant, make_member, make_activity, api,
+                                               db_session, login):
     import io
 
-    app.config["UPLOAD_DIR"] = str(tmp_path)
     activity = make_activity(tree["comm"])
     admin, member = make_user(), make_user()
     grant(admin, "union_admin", tree["comm"])
     make_member(member, tree["comm"])
     db_session.commit()
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
-    try:
-        bad = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
-                              data={"file": (io.BytesIO(b"<html>not an image"), "x.png")})
-        assert bad.status_code == 422 and "cover" in bad.json["errors"]
-        big = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
-                              data={"file": (io.BytesIO(png + b"\0" * (3 * 1024 * 1024)), "x.png")})
-        assert big.status_code == 422
-        ok = api(admin).post(f"/api/v1/activities/{activity.id}/cover", data={"file": (io.BytesIO(png), "x.png")})
-        assert ok.status_code == 200 and ok.json["cover_url"]
-        image = login(member).get(ok.json["cover_url"])
-        assert image.status_code == 200 and image.data == png
-    finally:
-        app.config.pop("UPLOAD_DIR")
+    bad = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
+                          data={"file": (io.BytesIO(b"<html>not an image"), "x.png")})
+    assert bad.status_code == 422 and "cover" in bad.json["errors"]
+    big = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
+                          data={"file": (io.BytesIO(png + b"\0" * (3 * 1024 * 1024)), "x.png")})
+    assert big.status_code == 422
+    ok = api(admin).post(f"/api/v1/activities/{activity.id}/cover", data={"file": (io.BytesIO(png), "x.png")})
+    assert ok.status_code == 200 and ok.json["cover_url"]
+    image = login(member).get(ok.json["cover_url"])
+    assert image.status_code == 200 and image.data == png
 
 
 def test_partner_organisation_staff_publish_from_their_own_tenant(make_tree, make_user, grant, api):

@@ -26,9 +26,10 @@ def assignment(session, task, tenant):
 
 
 @pytest.fixture
-def upload_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "OFFICE_UPLOAD_DIR", str(tmp_path))
-    return tmp_path
+def stored(db_session):
+    """How many files the test put in the file store."""
+    before = helpers.stored_files(db_session)
+    return lambda: helpers.stored_files(db_session) - before
 
 
 def test_assigning_a_task_gives_each_addressed_office_an_open_assignment(office, api, db_session, run_job):
@@ -218,7 +219,7 @@ def test_cascade_is_refused_outside_the_subtree_or_after_reporting(office, api, 
 FILE_FIELDS = [{"name": "Photos", "kind": "file", "required": True}]
 
 
-def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_session, upload_dir):
+def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_session, stored):
     tenants, people = office
     task = helpers.assign(db_session, tenants["s1"], "children", fields=FILE_FIELDS)
     a = helpers.assignment_of(db_session, task, tenants["c1"])
@@ -230,7 +231,7 @@ def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_
     assert response.status_code == 201, response.get_json()
     attachment = response.get_json()
     assert attachment["content_type"] == "image/png" and attachment["size"] == len(helpers.PNG)
-    assert len(list(upload_dir.iterdir())) == 1
+    assert stored() == 1
     assert api(people["c1"]).post(f"/api/v1/assignments/{a.id}/report", json={"values": {}}).status_code == 200
     download = api(people["s1"]).get(f"/api/v1/attachments/{attachment['id']}")
     assert download.status_code == 200 and download.data == helpers.PNG
@@ -243,7 +244,7 @@ def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_
     ("big.txt", b"x" * 2048),
     ("empty.pdf", b""),
 ])
-def test_bad_attachments_are_refused_and_nothing_is_kept(office, api, db_session, upload_dir, app, monkeypatch,
+def test_bad_attachments_are_refused_and_nothing_is_kept(office, api, db_session, stored, app, monkeypatch,
                                                          name, content):
     tenants, people = office
     monkeypatch.setitem(app.config, "OFFICE_UPLOAD_MAX_BYTES", 1024)
@@ -253,10 +254,10 @@ def test_bad_attachments_are_refused_and_nothing_is_kept(office, api, db_session
     response = api(people["c1"]).post(f"/api/v1/assignments/{a.id}/attachments",
                                       data={"field": "Photos", "file": (io.BytesIO(content), name)})
     assert response.status_code == 422 and "file" in response.get_json()["errors"], response.get_json()
-    assert count(db_session, Attachment) == 0 and not list(upload_dir.iterdir())
+    assert count(db_session, Attachment) == 0 and stored() == 0
 
 
-def test_an_attachment_to_an_unknown_field_or_an_accepted_report_is_refused(office, api, db_session, upload_dir):
+def test_an_attachment_to_an_unknown_field_or_an_accepted_report_is_refused(office, api, db_session, stored):
     tenants, people = office
     task = helpers.assign(db_session, tenants["s1"], "children", fields=FILE_FIELDS)
     a = helpers.assignment_of(db_session, task, tenants["c1"])
@@ -269,20 +270,19 @@ def test_an_attachment_to_an_unknown_field_or_an_accepted_report_is_refused(offi
     response = api(people["c1"]).post(f"/api/v1/assignments/{a.id}/attachments",
                                       data={"field": "Photos", **helpers.png()})
     assert response.status_code == 409
-    assert count(db_session, Attachment) == 0 and not list(upload_dir.iterdir())
+    assert count(db_session, Attachment) == 0 and stored() == 0
 
 
 # --- export and reminders ---------------------------------------------------------------------------
 
-def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, upload_dir, run_job):
+def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, stored, run_job):
     from openpyxl import load_workbook
 
     tenants, people = office
     task = helpers.assign(db_session, tenants["a"], "subtree", fields=FIELDS + FILE_FIELDS)
     row = helpers.assignment_of(db_session, task, tenants["c1"])
     row.status, row.report = "accepted", {"Activities": 3, "Summary": "Choir"}
-    db_session.add(Attachment(assignment_id=row.id, field="Photos", filename="choir.jpg", stored_name="x.jpg",
-                              content_type="image/jpeg", size=10))
+    db_session.add(Attachment(assignment_id=row.id, field="Photos", file=helpers.png_file(db_session, "choir.jpg")))
     db_session.commit()
     response = api(people["a"]).post(f"/api/v1/tasks/{task.id}/export")
     assert response.status_code == 202
@@ -352,7 +352,7 @@ def test_the_task_form_assigns_with_fields(office, login, db_session, run_job):
     assert [a.tenant_id for a in db_session.scalars(sa.select(Assignment))] == [tenants["c2"].id]
 
 
-def test_the_report_page_shows_field_errors_and_then_submits(office, login, db_session, upload_dir):
+def test_the_report_page_shows_field_errors_and_then_submits(office, login, db_session, stored):
     tenants, people = office
     task = helpers.assign(db_session, tenants["s1"], "children", fields=FIELDS + FILE_FIELDS)
     a = helpers.assignment_of(db_session, task, tenants["c1"])

@@ -1,5 +1,4 @@
 """Pages: a member's activities (find, sign up, ticket, check in), and the organiser's in /manage."""
-import os
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -8,12 +7,10 @@ import qrcode
 import qrcode.image.svg
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -31,7 +28,7 @@ from union_saas.access.guards import (
 from union_saas.activities import schemas, services, tasks
 from union_saas.activities.models import CATEGORIES, CATEGORY_LABELS
 from union_saas.activities.schemas import activity_doc
-from union_saas.core import jobs
+from union_saas.core import calendars, files, jobs
 from union_saas.core.errors import NotFound
 from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
@@ -173,21 +170,10 @@ def cancel_signup(activity):
 @bp.route("/activities/<int:activity_id>/cover")
 @record_view("activity")
 def cover(activity):
-    if not activity.cover:
+    row = files.get(db.session, activity.cover_id)
+    if row is None:
         raise NotFound(_("No cover image."))
-    path = os.path.join(services.upload_dir(), activity.cover)
-    if not os.path.isfile(path):
-        raise NotFound(_("No cover image."))
-    response = send_file(path, max_age=3600)
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def ics_response(text, filename):
-    response = Response(text, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return files.send(row, inline=True, max_age=3600)
 
 
 def activity_url(activity):
@@ -199,7 +185,7 @@ def activity_url(activity):
 def activity_ics(activity):
     text = services.ics([activity], host=request.host.split(":")[0], name=activity.title,
                         url_for_activity=activity_url)
-    return ics_response(text, f"activity-{activity.id}.ics")
+    return calendars.response(text, f"activity-{activity.id}.ics")
 
 
 @bp.route("/calendar/<token>.ics")
@@ -209,7 +195,7 @@ def feed(token):
     user = services.feed_user(db.session, signing_key(), token)
     text = services.ics(services.feed_activities(db.session, user), host=request.host.split(":")[0],
                         name=_("My union activities"), url_for_activity=activity_url)
-    return ics_response(text, "activities.ics")
+    return calendars.response(text, "activities.ics")
 
 
 def render_scan(activity, *, values=None, errors=None, detail=None):
@@ -268,7 +254,7 @@ def render_form(tenant=None, activity=None, *, values=None, errors=None, detail=
 def save_cover(activity):
     upload = request.files.get("cover")
     if upload is not None and upload.filename:
-        services.save_cover(db.session, current_user, activity, upload, services.upload_dir())
+        services.save_cover(db.session, current_user, activity, upload)
 
 
 @bp.route("/manage/<slug>/activities/new", methods=["GET", "POST"])

@@ -6,8 +6,8 @@ was queued. ``submit`` records the job in the caller's transaction; it is handed
 transaction commits (or run inline when configured, or when no Redis answers in development).
 
 A job that produces a file for the person who started it (an export, a report) attaches it with
-``record.attach_file(session, filename, mimetype, data)``: the bytes are kept in ``job_file``, in the
-database, so that whichever machine runs the worker, the web serves the file (``/jobs/<id>/file``).
+``record.attach_file(session, filename, mimetype, data)``: the bytes go to the file store (``core.files``, in
+the database), so that whichever machine runs the worker, the web serves the file (``/jobs/<id>/file``).
 
 A job may ``submit`` further jobs: they are handed on once it has committed. Work that recurs (reminders,
 the refresh of the figures) is declared with ``@periodic(every=seconds)`` or ``@periodic(cron="...")``: the
@@ -25,8 +25,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from union_saas.core import files
 from union_saas.core.db import Base, created_at_column, utcnow
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ class JobRecord(Base):
     error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = created_at_column()
     finished_at: Mapped[datetime | None]
+    # The file the job produced, for its owner (loaded with the record: its name, type and size)
+    file_id: Mapped[int | None] = files.file_column(nullable=True, ondelete="SET NULL")
+
+    file = relationship(files.StoredFile, lazy="joined")
 
     def set_progress(self, session, done, total):
         """Record progress (0-100) and commit it so that the page's bar moves."""
@@ -66,33 +71,16 @@ class JobRecord(Base):
             self.progress = percent
             session.commit()
 
-    def attach_file(self, session, filename, mimetype, data: bytes) -> "JobFile":
+    def attach_file(self, session, filename, mimetype, data: bytes) -> files.StoredFile:
         """Keep ``data`` as this job's output file (one per job: attaching again replaces it); flushes.
 
         It is committed with the job's end, and only its owner downloads it, once the job has finished.
         """
-        session.execute(sa.delete(JobFile).where(JobFile.job_id == self.id))
-        row = JobFile(job_id=self.id, filename=filename, mimetype=mimetype, size=len(data), content=data)
-        session.add(row)
+        old = self.file_id
+        self.file = files.save(session, data, filename=filename, content_type=mimetype)
         session.flush()
-        return row
-
-
-class JobFile(Base):
-    """The file a job produced, for its owner to download."""
-
-    __tablename__ = "job_file"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(sa.ForeignKey("job_record.id", ondelete="CASCADE"), unique=True)
-    filename: Mapped[str] = mapped_column(sa.String(255))
-    mimetype: Mapped[str] = mapped_column(sa.String(255))
-    size: Mapped[int]
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    created_at: Mapped[datetime] = created_at_column()
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        files.delete(session, old)
+        return self.file
 
 
 _registry = {}
@@ -351,3 +339,9 @@ def keep_schedule(connection, stop=None, retry=60):
                 except LockError:
                     pass
         stop.wait(retry)
+
+
+@periodic(cron="30 3 * * *")
+def sweep_files(session):
+    """Delete the stored files that no record points at any more (daily, at 03:30)."""
+    return {"deleted": files.sweep(session)}

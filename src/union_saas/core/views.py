@@ -1,20 +1,17 @@
 """What every domain shares with a person: the status of their jobs (a page with a progress bar, and its
 API twin ``GET /api/v1/jobs/<id>``), the file a job produced (``/jobs/<id>/file``), and their inbox
 (``/me/notifications``, ``GET /api/v1/me/notifications``)."""
-import io
-
 import marshmallow as ma
-import sqlalchemy as sa
-from flask import Blueprint, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from union_saas.access import resources
 from union_saas.access.guards import record_view, signed_in
-from union_saas.core import inbox
+from union_saas.core import files, inbox
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.errors import NotFound
-from union_saas.core.jobs import RESULT_LABELS, JobFile, JobRecord
+from union_saas.core.jobs import RESULT_LABELS, JobRecord
 from union_saas.core.pagination import PageArgs, paginate
 from union_saas.core.web import safe_next
 from union_saas.extensions import db
@@ -58,12 +55,10 @@ JOB = resources.register("job", JobRecord, key=str, owner=lambda record: None, l
 
 
 def job_file_info(record):
-    """The name, type and size of a finished job's file (one query), or None."""
-    if record.status != "finished":
+    """The name, type and size of a finished job's file (loaded with the record), or None."""
+    if record.status != "finished" or record.file is None:
         return None
-    row = db.session.execute(sa.select(JobFile.filename, JobFile.mimetype, JobFile.size)
-                             .where(JobFile.job_id == record.id)).first()
-    return None if row is None else {"filename": row.filename, "mimetype": row.mimetype, "size": row.size}
+    return {"filename": record.file.filename, "mimetype": record.file.content_type, "size": record.file.size}
 
 
 def job_doc(record, endpoint="jobs_api.job_file"):
@@ -77,14 +72,9 @@ def job_doc(record, endpoint="jobs_api.job_file"):
 
 def send_job_file(record):
     """The file of a finished job the caller started (the guard checked); 404 while it runs."""
-    row = None
-    if record.status == "finished":
-        row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id)
-                                .options(sa.orm.undefer(JobFile.content)))
-    if row is None:
+    if record.status != "finished" or record.file is None:
         raise NotFound(_("This job has no file."))
-    return send_file(io.BytesIO(row.content), as_attachment=True, download_name=row.filename,
-                     mimetype=row.mimetype, max_age=0)
+    return files.send(record.file)
 
 
 @bp.route("/jobs/<job_id>")
