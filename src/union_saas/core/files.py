@@ -188,8 +188,8 @@ def clean_name(name, default="file") -> str:
     """A person's file name, fit for a download: its last path part, no control or format characters
     (line breaks, bidi overrides), spaces collapsed, at most 200 characters with its extension kept."""
     name = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in name
-                   if unicodedata.category(ch) not in ("Cf", "Cs", "Co", "Cn"))
+    name = "".join(" " if ch.isspace() else ch for ch in name
+                   if ch.isspace() or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn"))
     name = " ".join(name.split()).strip(" .")
     if len(name) > NAME_LENGTH:
         stem, dot, ext = name.rpartition(".")

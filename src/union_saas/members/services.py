@@ -134,7 +134,15 @@ def _member_file_visible(session, user, row):
     return row.kind != "report" or engine.can(user, "member.import", row.tenant)
 
 
-MEMBER_FILE = resources.register("member_file", MemberFile, visible=_member_file_visible, arg="file_id")
+def _load_member_file(session, file_id):
+    """A member file for its download: with its tenant and its bytes (the one route that names it sends it)."""
+    return session.scalar(sa.select(MemberFile).options(
+        joinedload(MemberFile.tenant), joinedload(MemberFile.file).undefer(files.StoredFile.content))
+        .where(MemberFile.id == file_id))
+
+
+MEMBER_FILE = resources.register("member_file", MemberFile, visible=_member_file_visible, arg="file_id",
+                                 load=_load_member_file)
 
 # A membership as its union's office sees it (the directory, review); and as its member may act on it too.
 MEMBER = resources.register("member", Membership, visible="managers", load=_load_membership, manage="member.view")

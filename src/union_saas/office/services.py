@@ -812,15 +812,17 @@ def _assignment_visible(session, user, assignment):
 
 
 def _load_attachment(session, attachment_id):
+    """An attachment for its download: with its bytes (the routes that name one send it)."""
     return session.scalar(sa.select(Attachment).options(
         joinedload(Attachment.assignment).joinedload(Assignment.task),
-        joinedload(Attachment.assignment).joinedload(Assignment.tenant)).where(Attachment.id == attachment_id))
+        joinedload(Attachment.assignment).joinedload(Assignment.tenant),
+        joinedload(Attachment.file).undefer(files.StoredFile.content)).where(Attachment.id == attachment_id))
 
 
 def _load_notice_file(session, file_id):
-    return session.scalar(sa.select(NoticeAttachment).options(joinedload(NoticeAttachment.notice)
-                                                              .joinedload(Notice.tenant))
-                          .where(NoticeAttachment.id == file_id))
+    return session.scalar(sa.select(NoticeAttachment).options(
+        joinedload(NoticeAttachment.notice).joinedload(Notice.tenant),
+        joinedload(NoticeAttachment.file).undefer(files.StoredFile.content)).where(NoticeAttachment.id == file_id))
 
 
 NOTICE = resources.register("notice", Notice, load=_load_notice, manage="notice.send", inside=_notice_inside,

@@ -133,7 +133,8 @@ def upgrade():
     with op.batch_alter_table('member_file', schema=None) as batch_op:
         batch_op.alter_column('file_id', existing_type=sa.Integer(), nullable=False)
         batch_op.create_index(batch_op.f('ix_member_file_file_id'), ['file_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_member_file_file_id_stored_file'), 'stored_file', ['file_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_foreign_key(batch_op.f('fk_member_file_file_id_stored_file'), 'stored_file', ['file_id'],
+                                    ['id'], ondelete='CASCADE')
         batch_op.drop_column('content')
         batch_op.drop_column('filename')
         batch_op.drop_column('size')
@@ -153,7 +154,8 @@ def upgrade():
             batch_op.alter_column('file_id', existing_type=sa.Integer(), nullable=False)
             batch_op.drop_constraint(batch_op.f(f'uq_{name}_stored_name'), type_='unique')
             batch_op.create_index(batch_op.f(f'ix_{name}_file_id'), ['file_id'], unique=False)
-            batch_op.create_foreign_key(batch_op.f(f'fk_{name}_file_id_stored_file'), 'stored_file', ['file_id'], ['id'], ondelete='CASCADE')
+            batch_op.create_foreign_key(batch_op.f(f'fk_{name}_file_id_stored_file'), 'stored_file', ['file_id'],
+                                        ['id'], ondelete='CASCADE')
             batch_op.drop_column('stored_name')
             batch_op.drop_column('filename')
             batch_op.drop_column('size')
@@ -252,7 +254,8 @@ def downgrade():
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
     sa.Column('created_at', union_saas.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['job_id'], ['job_record.id'], name=op.f('fk_job_file_job_id_job_record'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['job_id'], ['job_record.id'], name=op.f('fk_job_file_job_id_job_record'),
+                            ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_file')),
     sa.UniqueConstraint('job_id', name=op.f('uq_job_file_job_id'))
     )
