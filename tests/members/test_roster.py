@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from tests.members.conftest import person
+from union_saas.core.files import StoredFile
 from union_saas.core.jobs import JobRecord, execute
 from union_saas.members.models import MemberFile, Membership, RosterEntry
 
@@ -78,6 +79,8 @@ def test_gbk_csv_imports_and_the_same_file_again_changes_nothing(office, api, db
     assert roster_count(db_session, office["tree"]["street"]) == 5
     # The uploads (plaintext ID numbers inside, encrypted at rest) are gone once imported.
     assert db_session.scalar(sa.select(sa.func.count()).select_from(MemberFile).where(MemberFile.kind == "upload")) == 0
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(StoredFile)
+                             .where(StoredFile.filename.like("roster.%"))) == 0  # their bytes too
 
 
 def test_report_lists_each_rejected_row_with_its_reason_and_downloads_as_xlsx(office, api, db_session):

@@ -48,7 +48,7 @@ def _write_export(session, record, activity, zone):
                       signup.created_at, signup.checked_in_at])
         done += 1
         if done % BATCH == 0:
-            record.set_progress(session, done, total)
+            record.report_progress(session, done, total)
     record.attach_file(session, f"activity-{activity.id}-signups.xlsx", xlsx.MIMETYPE, book.save())
     return {"rows": done}
 

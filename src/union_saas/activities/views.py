@@ -1,6 +1,5 @@
 """Pages: a member's activities (find, sign up, ticket, check in), and the organiser's in /manage."""
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 import qrcode
@@ -31,6 +30,7 @@ from union_saas.activities.schemas import activity_doc
 from union_saas.core import calendars, files, jobs
 from union_saas.core.errors import NotFound
 from union_saas.core.forms import form_page, load
+from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.core.web import signing_key
 from union_saas.extensions import db
@@ -53,16 +53,9 @@ def qr_svg(data) -> Markup:
     return Markup(svg[svg.index("<svg"):])
 
 
-def local_zone(tenant):
-    try:
-        return ZoneInfo(tenant.timezone or "Asia/Shanghai")
-    except Exception:  # noqa: BLE001 - an unknown zone name falls back to the platform's
-        return ZoneInfo("Asia/Shanghai")
-
-
 def form_input(form, tenant, *, partial=False):
     """The form as the API's schema reads it: local times (datetime-local) get the union's zone."""
-    zone = local_zone(tenant)
+    zone = zone_of(tenant)
     data = {}
     for name in FORM_FIELDS:
         value = (form.get(name) or "").strip()
@@ -88,7 +81,7 @@ def form_input(form, tenant, *, partial=False):
 
 def form_values(activity, tenant):
     """An activity as the form shows it (local times for datetime-local inputs)."""
-    zone = local_zone(tenant)
+    zone = zone_of(tenant)
     values = {name: getattr(activity, name) for name in FORM_FIELDS}
     for name in DATETIME_FIELDS:
         if values[name] is not None:

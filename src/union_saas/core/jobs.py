@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from flask import current_app, g, has_app_context, has_request_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from union_saas.core import files
 from union_saas.core.db import Base, created_at_column, utcnow
@@ -70,6 +71,20 @@ class JobRecord(Base):
         if percent != self.progress:
             self.progress = percent
             session.commit()
+
+    def report_progress(self, session, done, total):
+        """Record progress and leave the job's transaction open: for a job that streams rows from the database
+        (``yield_per``), since PostgreSQL closes the cursor at a commit. There the bar moves through a
+        connection of its own (the job has not written its record); elsewhere as ``set_progress``."""
+        bind = session.get_bind()
+        if bind.dialect.name != "postgresql":
+            return self.set_progress(session, done, total)
+        percent = 100 if not total else min(99, int(done * 100 / total))
+        if percent != self.progress:
+            with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(sa.update(JobRecord).where(JobRecord.id == self.id).values(progress=percent))
+            set_committed_value(self, "progress", percent)
+        return None
 
     def attach_file(self, session, filename, mimetype, data: bytes) -> files.StoredFile:
         """Keep ``data`` as this job's output file (one per job: attaching again replaces it); flushes.

@@ -79,7 +79,7 @@ def export_reports(record, task_id):
     tenant, actor = _still_allowed(session, record, "task.assign", task.tenant_id)
     out = io.BytesIO()
     rows = services.write_export(session, task, out, locale=actor.locale, zone=zone_of(tenant),
-                                 progress=lambda done, total: record.set_progress(session, done, total))
+                                 progress=lambda done, total: record.report_progress(session, done, total))
     record.attach_file(session, f"task-{task.id}-reports.xlsx", xlsx.MIMETYPE, out.getvalue())
     return {"rows": rows}
 

@@ -116,8 +116,8 @@ def upgrade():
         file_column(batch_op, 'job_record', 'file_id', 'SET NULL')
     for row_id in ids(conn, job_file):
         row = conn.execute(sa.select(job_file).where(job_file.c.id == row_id)).one()
-        file_id = store(conn, filename=row.filename, content_type=row.mimetype, size=row.size, content=row.content,
-                        created_at=row.created_at)
+        file_id = store(conn, filename=row.filename[:210], content_type=row.mimetype[:120], size=row.size,
+                        content=row.content, created_at=row.created_at)
         conn.execute(job_record.update().where(job_record.c.id == row.job_id).values(file_id=file_id))
     op.drop_table('job_file')
 
