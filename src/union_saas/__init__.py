@@ -16,6 +16,7 @@ from union_saas.access import policy
 from union_saas.access.guards import check_routes
 from union_saas.accounts.auth import limit_api
 from union_saas.cli import register as register_cli
+from union_saas.core import files
 from union_saas.core import views as core_views
 from union_saas.core.errors import register_error_handlers
 from union_saas.core.i18n import LANGUAGE_NAMES, number, select_locale
@@ -132,6 +133,7 @@ def register_extensions(app):
     # Security headers: CSP, X-Frame-Options and frame-ancestors, nosniff, Referrer-Policy; HSTS on HTTPS
     # requests in production (TLS ends at the reverse proxy, which also redirects plain HTTP).
     production = app.config["ENV_NAME"] == "production"
+    app.after_request(files.keep_file_policy)  # runs after Talisman's (registered before it)
     talisman.init_app(app, force_https=False, strict_transport_security=production,
                       session_cookie_secure=app.config.get("SESSION_COOKIE_SECURE", False),
                       content_security_policy=CSP, frame_options="DENY",

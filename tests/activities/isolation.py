@@ -3,7 +3,6 @@
 The callers hold no membership: they see the activity only through activity.manage at a-s1 or above.
 """
 import io
-import tempfile
 from datetime import timedelta
 
 from tests.isolation.world import Case, everyone, managed
@@ -59,7 +58,6 @@ def an_activity_with_sign_ups(world, session):
 
     activity = _activity(world, session)
     rows = _sign_up_everyone(session, activity, world.users.values())
-    current_app.config["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="activity-covers-")
     code, _ = services.checkin_code(current_app.config["SECRET_KEY"], activity)
     plain = next(r for r in rows if r.user_id == world.users["plain"].id)
     return {"activity_id": activity.id, "signup_id": plain.id, "code": code,
@@ -67,15 +65,10 @@ def an_activity_with_sign_ups(world, session):
 
 
 def an_activity_with_a_cover(world, session):
-    import os
-
-    from flask import current_app
+    from union_saas.core import files
 
     activity = _activity(world, session)
-    current_app.config["UPLOAD_DIR"] = tempfile.mkdtemp(prefix="activity-covers-")
-    activity.cover = f"{activity.id}-iso.png"
-    with open(os.path.join(current_app.config["UPLOAD_DIR"], activity.cover), "wb") as out:
-        out.write(PNG)
+    activity.cover_id = files.save(session, PNG, filename="cover.png", content_type="image/png").id
     session.flush()
     return {"activity_id": activity.id}
 

@@ -169,3 +169,42 @@ def test_organiser_pages(running, login):
     assert page.status_code == 200 and people[0].display_name in text and "Comm2" in text
     assert client.post(f"/manage/activities/{activity.id}/message", data={"body": "Hello"}).status_code == 302
     assert client.get("/manage/street/activities").status_code == 200
+
+
+def test_the_sign_up_export_writes_names_that_look_like_formulas_as_text(app, running, api, db_session):
+    from openpyxl import load_workbook
+
+    activity, organiser, people = running
+    people[0].display_name = '=HYPERLINK("http://evil","click")'
+    people[1].display_name = "@SUM(1+1)"
+    db_session.commit()
+    org = api(organiser)
+    job = org.post(f"/api/v1/activities/{activity.id}/export").json["job"]
+    if org.get(f"/api/v1/jobs/{job}").json["status"] == "queued":
+        jobs.execute(job)
+    rows = list(load_workbook(io.BytesIO(org.get(f"/api/v1/jobs/{job}/file").data)).active.iter_rows())
+    names = {row[0].value: row[0].data_type for row in rows[1:]}
+    assert names['\'=HYPERLINK("http://evil","click")'] == "s" and names["'@SUM(1+1)"] == "s"
+    assert not any(cell.data_type == "f" for row in rows for cell in row)
+
+
+def test_the_export_costs_the_same_queries_whatever_the_number_of_sign_ups(app, running, make_user, make_member,
+                                                                            tree, db_session, count_queries):
+    from union_saas.activities import tasks
+
+    activity, organiser, _people = running
+    costs = []
+    for _ in range(3):  # the first warms the session's identity map
+        with app.test_request_context():
+            record = jobs.submit(db_session, tasks.export_signups, activity.id, owner=organiser)
+        db_session.commit()
+        with count_queries() as counter:
+            jobs.execute(record.id)
+        costs.append(counter.count)
+        assert db_session.get(jobs.JobRecord, record.id).status == "finished"
+        for _ in range(3):
+            user = make_user()
+            make_member(user, tree["comm"])
+            services.sign_up(db_session, services.viewer(db_session, user), activity.id)
+        db_session.commit()
+    assert costs[1] == costs[2], costs

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tests.conftest import is_postgres
-from union_saas.access.models import Grant  # noqa: F401 - models the session may load
+from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.activities import services
 from union_saas.activities.models import Activity, SignUp
@@ -191,3 +191,44 @@ def test_a_sign_up_checks_capacity_and_window_on_the_row_it_changes_not_on_what_
     with Session(db.engine) as s:
         activity = s.get(Activity, aid)
         assert (activity.confirmed_count, activity.waitlist_count, activity.waitlist_seq) == (1, 1, 1)
+
+
+@pytest.mark.skipif(not is_postgres(), reason="PostgreSQL closes a streaming cursor at a commit; SQLite does not")
+def test_an_export_longer_than_a_batch_moves_its_bar_and_finishes_with_real_commits(committed, app, monkeypatch):
+    """The sign-up export streams its rows (yield_per) and reports progress every batch: the progress must not
+    commit the transaction the rows stream from."""
+    from union_saas.access import engine as access_engine
+    from union_saas.activities import tasks
+    from union_saas.core import jobs
+    from union_saas.core.files import StoredFile
+    from union_saas.extensions import db
+
+    made = committed(25, None)
+    monkeypatch.setattr(tasks, "BATCH", 10)
+    with Session(db.engine) as s:
+        organiser = User(username="conc-organiser", display_name="Organiser", password_hash="x")
+        s.add(organiser)
+        s.flush()
+        made["users"].append(organiser.id)
+        s.add(Grant(user_id=organiser.id, role="activity_organizer", tenant_id=made["union"], root_id=made["fed"]))
+        s.add_all([SignUp(activity_id=made["activity"], user_id=u, root_id=made["fed"], home_tenant_id=made["union"],
+                          status="confirmed") for u in made["users"][:25]])
+        s.execute(sa.update(Activity).where(Activity.id == made["activity"]).values(confirmed_count=25))
+        record = jobs.JobRecord(kind=tasks.export_signups.job_name, args=[made["activity"]], owner_id=organiser.id)
+        s.add(record)
+        s.commit()
+        job_id = record.id
+    monkeypatch.setattr(db, "session", db._make_scoped_session({}))  # the worker's own session: real commits
+    access_engine.forget()
+    try:
+        jobs.execute(job_id)
+        with Session(db.engine) as s:
+            done = s.get(jobs.JobRecord, job_id)
+            assert (done.status, done.error, done.result) == ("finished", None, {"rows": 25})
+    finally:
+        db.session.remove()
+        with db.engine.begin() as c:
+            file_id = c.scalar(sa.select(jobs.JobRecord.file_id).where(jobs.JobRecord.id == job_id))
+            c.execute(sa.delete(jobs.JobRecord).where(jobs.JobRecord.id == job_id))
+            c.execute(sa.delete(StoredFile).where(StoredFile.id == file_id))
+            c.execute(sa.delete(Grant).where(Grant.user_id == made["users"][-1]))

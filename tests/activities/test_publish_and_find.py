@@ -220,30 +220,57 @@ def test_pages_publish_through_the_form_and_show_errors(tree, make_user, grant, 
     assert client.get(f"/manage/activities/{activity.id}/edit").status_code == 200
 
 
-def test_cover_image_type_and_size_are_checked(tree, make_user, grant, make_member, make_activity, api, app,
-                                               tmp_path, db_session, login):
+def test_cover_image_type_and_size_are_checked(tree, make_user, grant, make_member, make_activity, api,
+                                               db_session, login):
     import io
 
-    app.config["UPLOAD_DIR"] = str(tmp_path)
     activity = make_activity(tree["comm"])
     admin, member = make_user(), make_user()
     grant(admin, "union_admin", tree["comm"])
     make_member(member, tree["comm"])
     db_session.commit()
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
-    try:
-        bad = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
-                              data={"file": (io.BytesIO(b"<html>not an image"), "x.png")})
-        assert bad.status_code == 422 and "cover" in bad.json["errors"]
-        big = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
-                              data={"file": (io.BytesIO(png + b"\0" * (3 * 1024 * 1024)), "x.png")})
-        assert big.status_code == 422
-        ok = api(admin).post(f"/api/v1/activities/{activity.id}/cover", data={"file": (io.BytesIO(png), "x.png")})
-        assert ok.status_code == 200 and ok.json["cover_url"]
-        image = login(member).get(ok.json["cover_url"])
-        assert image.status_code == 200 and image.data == png
-    finally:
-        app.config.pop("UPLOAD_DIR")
+    bad = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
+                          data={"file": (io.BytesIO(b"<html>not an image"), "x.png")})
+    assert bad.status_code == 422 and "cover" in bad.json["errors"]
+    big = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
+                          data={"file": (io.BytesIO(png + b"\0" * (3 * 1024 * 1024)), "x.png")})
+    assert big.status_code == 422
+    ok = api(admin).post(f"/api/v1/activities/{activity.id}/cover", data={"file": (io.BytesIO(png), "x.png")})
+    assert ok.status_code == 200 and ok.json["cover_url"]
+    image = login(member).get(ok.json["cover_url"])
+    assert image.status_code == 200 and image.data == png
+
+
+def test_a_cover_is_known_by_its_content_served_as_an_image_only_and_replaced_for_good(
+        tree, make_user, grant, make_member, make_activity, api, db_session, login):
+    import io
+
+    import sqlalchemy as sa
+
+    from union_saas.core.files import StoredFile
+
+    activity = make_activity(tree["comm"])
+    admin, member = make_user(), make_user()
+    grant(admin, "union_admin", tree["comm"])
+    make_member(member, tree["comm"])
+    db_session.commit()
+    jpeg = b"\xff\xd8\xff\xe0" + b"\0" * 100
+    first = api(admin).post(f"/api/v1/activities/{activity.id}/cover", data={"file": (io.BytesIO(jpeg), "image")})
+    assert first.status_code == 200, first.json  # a phone's camera names it so: the content says JPEG
+    image = login(member).get(first.json["cover_url"])
+    assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data == jpeg
+    assert image.headers["X-Content-Type-Options"] == "nosniff"
+    assert image.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert image.headers["Content-Disposition"].startswith("inline")
+    old = db_session.scalar(sa.select(StoredFile.id).order_by(StoredFile.id.desc()))
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 100
+    second = api(admin).post(f"/api/v1/activities/{activity.id}/cover", data={"file": (io.BytesIO(png), "x.png")})
+    assert second.json["cover_url"] != first.json["cover_url"]
+    assert db_session.get(StoredFile, old) is None  # the replaced cover is gone, not left behind
+    jpeg_as_png = api(admin).post(f"/api/v1/activities/{activity.id}/cover",
+                                  data={"file": (io.BytesIO(jpeg), "photo.png")})
+    assert jpeg_as_png.status_code == 422 and "cover" in jpeg_as_png.json["errors"]
 
 
 def test_partner_organisation_staff_publish_from_their_own_tenant(make_tree, make_user, grant, api):

@@ -86,3 +86,22 @@ def test_notifications_page_and_mark_read(tree, make_user, make_member, make_act
     assert page.status_code == 200 and "Reminder" in page.get_data(as_text=True)
     assert api(member).post("/api/v1/me/notifications/read").status_code == 204
     assert api(member).get("/api/v1/me/notifications").json["items"][0]["read_at"] is not None
+
+
+def test_calendar_text_with_a_lone_carriage_return_cannot_add_properties(tree, make_user, make_member, make_activity,
+                                                                         login, db_session):
+    activity = make_activity(tree["comm"], title="Choir\rATTACH:http://evil/x.exe", location="Hall\rRRULE:FREQ=SECONDLY",
+                             description="Bring\rORGANIZER:mailto:evil@x\nwater\r\nand songs")
+    tree["comm"].name = "Union\rX-EVIL:1"
+    member = make_user()
+    make_member(member, tree["comm"])
+    services.sign_up(db_session, services.viewer(db_session, member), activity.id)
+    db_session.commit()
+    text = login(member).get(f"/activities/{activity.id}/calendar.ics").get_data(as_text=True)
+    lines = text.split("\r\n")
+    assert "\r" not in "".join(lines) and "\n" not in "".join(lines)  # every line ends CRLF, nothing else breaks one
+    unfolded = text.replace("\r\n ", "")
+    for injected in ("ATTACH:", "RRULE:", "X-EVIL:", "ORGANIZER:mailto:evil"):
+        assert not any(line.startswith(injected) for line in unfolded.split("\r\n")), injected
+    assert "SUMMARY:Choir\\nATTACH:http://evil/x.exe" in unfolded
+    assert "DESCRIPTION:Bring\\nORGANIZER:mailto:evil@x\\nwater\\nand songs" in unfolded

@@ -1,6 +1,7 @@
 from tests.isolation.world import Case, everyone, members
 from union_saas.core import inbox
-from union_saas.core.jobs import XLSX, JobRecord
+from union_saas.core.jobs import JobRecord
+from union_saas.core.xlsx import MIMETYPE as XLSX
 
 
 def own_admins_job(world, session):

@@ -1,6 +1,9 @@
 """The file a job produced: kept in the database (any machine may run the worker), downloaded by its owner only."""
+import sqlalchemy as sa
+
 from union_saas.core import jobs
-from union_saas.core.jobs import JobFile, JobRecord
+from union_saas.core.files import StoredFile
+from union_saas.core.jobs import JobRecord
 from union_saas.extensions import db
 
 DATA = bytes(range(256)) * 40  # binary, with NULs: what an .xlsx looks like to the database
@@ -58,9 +61,9 @@ def test_no_file_until_the_job_has_finished_and_none_for_a_job_without_one(make_
 def test_attaching_again_replaces_the_file(make_user, db_session, api):
     owner = make_user("owner")
     record = a_job(db_session, owner, status="finished")
-    record.attach_file(db_session, "first.txt", "text/plain", b"first")
+    first = record.attach_file(db_session, "first.txt", "text/plain", b"first").id
     record.attach_file(db_session, "second.txt", "text/plain", b"second")
-    assert db_session.query(JobFile).filter_by(job_id=record.id).count() == 1
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(StoredFile).where(StoredFile.id == first)) == 0
     response = api(owner).get(f"/api/v1/jobs/{record.id}/file")
     assert response.data == b"second" and "second.txt" in response.headers["Content-Disposition"]
 

@@ -13,7 +13,8 @@ from union_saas.accounts.models import User
 from union_saas.core import jobs
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Forbidden
-from union_saas.core.jobs import JobFile, JobRecord
+from union_saas.core.files import StoredFile
+from union_saas.core.jobs import JobRecord
 from union_saas.extensions import db
 from union_saas.tenancy.models import Tenant
 
@@ -122,13 +123,13 @@ def test_job_files_expire_and_are_deleted(app, make_tree, make_user, grant, db_s
     job_id = queue(db_session, officer, tenant)
     client = api(officer)
     jobs.execute(job_id)
-    row = db_session.scalar(sa.select(JobFile).where(JobFile.job_id == job_id))
+    row = db_session.get(JobRecord, job_id).file
     row.created_at = utcnow() - app.config["JOB_FILES_KEPT"] - timedelta(minutes=1)
     db_session.commit()
     assert client.get(f"/api/v1/jobs/{job_id}").get_json()["file"] is None
     assert client.get(f"/api/v1/jobs/{job_id}/file").status_code == 404
     assert jobs.delete_expired_job_files(db_session)["deleted"] == 1
-    assert db_session.scalar(sa.select(sa.func.count()).select_from(JobFile)) == 0
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(StoredFile)) == 0
 
 
 def test_a_job_of_a_tenant_must_say_which_permission_its_file_needs(make_tree, make_user, db_session):

@@ -75,6 +75,8 @@ def _delete_rc_rows(engine, sa):
     from union_saas.access.models import Grant
     from union_saas.accounts.models import User
     from union_saas.core.audit import AuditEntry
+    from union_saas.core.files import StoredFile
+    from union_saas.core.inbox import Notification
     from union_saas.core.jobs import JobRecord
     from union_saas.members.models import Follow, MemberFile, Membership, RosterEntry
     from union_saas.tenancy.models import Tenant
@@ -88,9 +90,12 @@ def _delete_rc_rows(engine, sa):
         conn.execute(sa.delete(Membership).where(Membership.user_id.in_(users)))
         conn.execute(sa.delete(Follow).where(Follow.user_id.in_(users)))
         conn.execute(sa.delete(RosterEntry).where(RosterEntry.tenant_id.in_(tenants)))
-        conn.execute(sa.delete(MemberFile).where(MemberFile.tenant_id.in_(tenants)))
+        kept = sa.union(sa.select(MemberFile.file_id).where(MemberFile.tenant_id.in_(tenants)),
+                        sa.select(JobRecord.file_id).where(JobRecord.owner_id.in_(users)))
+        conn.execute(sa.delete(StoredFile).where(StoredFile.id.in_(kept)))  # their member files go with them
         conn.execute(sa.delete(JobRecord).where(JobRecord.owner_id.in_(users)))
         conn.execute(sa.delete(Grant).where(Grant.user_id.in_(users)))
+        conn.execute(sa.delete(Notification).where(Notification.user_id.in_(users)))
         conn.execute(sa.delete(User).where(User.username.like("rc-%")))
         for (tenant_id,) in conn.execute(sa.select(Tenant.id).where(Tenant.slug.like("rc-%"))
                                          .order_by(Tenant.depth.desc())).all():

@@ -83,16 +83,19 @@ def roster_csv():
 
 def own_admins_file(world, session):
     """A finished export job of own_admin at a-s1, with its file."""
+    from union_saas.core import xlsx
     from union_saas.core.jobs import JobRecord
-    from union_saas.members import files
+    from union_saas.members import services
 
     record = JobRecord(kind="union_saas.members.tasks:export_members", owner_id=world.users["own_admin"].id,
                        tenant_id=world.tenants["a-s1"].id, status="finished", progress=100)
     session.add(record)
     session.flush()
-    row = files.store(session, kind="export", tenant_id=world.tenants["a-s1"].id,
-                      owner_id=world.users["own_admin"].id, job_id=record.id, filename="members-a-s1.xlsx",
-                      content=files.xlsx("Members", ["Name"], [["x"]]))
+    book = xlsx.Book()
+    book.sheet("Members", ["Name"]).append(["x"])
+    row = services.keep_file(session, kind="export", tenant_id=world.tenants["a-s1"].id,
+                             owner_id=world.users["own_admin"].id, job_id=record.id, filename="members-a-s1.xlsx",
+                             content=book.save())
     record.result = {"rows": 1, "file": row.id}
     session.flush()
     return {"job": record.id, "file": row.id}

@@ -1,5 +1,6 @@
 """The directory: this union or its whole subtree, filters, search, counts per child, .xlsx export; poster."""
 import io
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -118,3 +119,24 @@ def test_poster_is_a_png_with_a_qr_code_of_the_join_link(make_tree, make_user, g
     left = (1240 - expected.width) // 2
     pasted = image.crop((left, QR_TOP, left + expected.width, QR_TOP + expected.height))
     assert pasted.tobytes() == expected.tobytes()
+
+
+def test_the_export_writes_text_that_looks_like_a_formula_as_text_and_times_in_the_unions_zone(
+        make_tree, make_user, make_applicant, grant, login, db_session):
+    tree = make_tree("fed/street")
+    admin = make_user(locale="en")
+    grant(admin, "union_admin", tree["street"])
+    member = make_applicant(tree["street"], "active", real_name="=cmd|' /C calc'!A0")
+    tree["street"].name = "@SUM(A1:A9)"
+    db_session.commit()
+    client = login(admin)
+    location = client.post("/manage/street/members/export?lang=en").headers["Location"]
+    run_job(location.rsplit("/", 1)[-1])
+    html = client.get(location + "?lang=en").get_data(as_text=True)
+    link = html.split('id="download" href="')[1].split('"')[0]
+    sheet = load_workbook(io.BytesIO(client.get(link).data)).worksheets[0]
+    row = next(sheet.iter_rows(min_row=2))
+    assert not any(cell.data_type == "f" for line in sheet.iter_rows() for cell in line)
+    assert row[0].value == "'=cmd|' /C calc'!A0" and row[3].value == "'@SUM(A1:A9)"
+    local = member.created_at.astimezone(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None, microsecond=0)
+    assert row[7].value.replace(microsecond=0) == local and row[7].number_format == "yyyy-mm-dd hh:mm"

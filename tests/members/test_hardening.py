@@ -11,9 +11,9 @@ from openpyxl import Workbook, load_workbook
 
 from tests.members.conftest import person
 from tests.members.test_roster import finish, upload
+from union_saas.core import files
 from union_saas.core.audit import AuditEntry
 from union_saas.core.jobs import JobRecord
-from union_saas.members import files
 from union_saas.members.models import MemberFile, Membership, RosterEntry
 
 
@@ -81,7 +81,7 @@ def test_swapped_columns_leave_no_plain_id_number_in_results_reports_audit_or_ro
     stored = [json.dumps(record.result, ensure_ascii=False), record.error or "",
               json.dumps([e.detail for e in db_session.scalars(sa.select(AuditEntry))], ensure_ascii=False)]
     report = db_session.get(MemberFile, job["result"]["report"])
-    book = load_workbook(io.BytesIO(files.content_of(report)), read_only=True)
+    book = load_workbook(io.BytesIO(files.read(report.file)), read_only=True)
     stored += [str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for cell in row]
     stored += [str(row) for row in db_session.execute(sa.select(RosterEntry.name, RosterEntry.work_unit,
                                                                 RosterEntry.member_number))]

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
 from tests.members.conftest import person
+from union_saas.core.files import StoredFile
 from union_saas.core.jobs import JobRecord, execute
 from union_saas.members.models import MemberFile, Membership, RosterEntry
 
@@ -78,6 +79,8 @@ def test_gbk_csv_imports_and_the_same_file_again_changes_nothing(office, api, db
     assert roster_count(db_session, office["tree"]["street"]) == 5
     # The uploads (plaintext ID numbers inside, encrypted at rest) are gone once imported.
     assert db_session.scalar(sa.select(sa.func.count()).select_from(MemberFile).where(MemberFile.kind == "upload")) == 0
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(StoredFile)
+                             .where(StoredFile.filename.like("roster.%"))) == 0  # their bytes too
 
 
 def test_report_lists_each_rejected_row_with_its_reason_and_downloads_as_xlsx(office, api, db_session):
@@ -124,7 +127,8 @@ def test_bad_files_are_refused_at_once_and_nothing_changes(office, api, db_sessi
     db_session.commit()
     cases = {
         "wrong header": (csv_bytes(people(1), header="name,phone,unit"), "r.csv", "missing: id_number"),
-        "garbage": (bytes(range(256)) * 40000, "r.csv", "name the columns"),
+        # the file store proves a type from the content: binary garbage is no .csv (it said "name the columns")
+        "garbage": (bytes(range(256)) * 40000, "r.csv", "not a valid .csv"),
         "not a spreadsheet": (b"hello", "r.xlsx", "not a valid .xlsx"),
         "wrong type": (b"a,b", "r.txt", ".xlsx or .csv"),
         "empty": (b"", "r.csv", "empty"),
@@ -195,3 +199,26 @@ def test_roster_page_upload_shows_progress_page_and_report(office, login, db_ses
     bad = client.post("/manage/street/roster", data={"file": (io.BytesIO(b"x,y\n1,2\n"), "r.csv")},
                       content_type="multipart/form-data")
     assert bad.status_code == 422 and "id_number" in bad.get_data(as_text=True)
+
+
+def test_the_report_writes_names_that_look_like_formulas_as_text(office, api):
+    client = api(office["admin"])
+    good, bad = people(2)
+    content = csv_bytes([good, {**bad, "real_name": "@SUM(1+1)", "phone": "123"}])
+    result = finish(client, upload(client, content, "roster.csv"))["result"]
+    assert result["rejected"] == 1
+    book = load_workbook(io.BytesIO(client.get(f"/api/v1/tenants/street/members/files/{result['report']}").data))
+    cells = [cell for sheet in book.worksheets for line in sheet.iter_rows() for cell in line]
+    assert not any(cell.data_type == "f" for cell in cells)
+    assert "'@SUM(1+1)" in {cell.value for cell in cells}
+
+
+def test_a_roster_is_known_by_its_content_not_its_name(office, api, db_session):
+    client = api(office["admin"])
+    response = upload(client, xlsx_bytes([]), "roster.csv")  # an .xlsx named .csv
+    assert response.status_code == 422 and "not a valid .csv" in response.json["errors"]["file"][0]
+    refused = upload(client, csv_bytes(people(1)), "名册")  # no extension: text has no signature to prove it
+    assert refused.status_code == 422 and ".xlsx or .csv" in refused.json["errors"]["file"][0]
+    one = people(1)[0]
+    job = finish(client, upload(client, xlsx_bytes([[one["real_name"], one["id_number"], one["phone"]]]), "名册"))
+    assert job["status"] == "finished" and job["result"]["imported"] == 1  # a workbook proves itself

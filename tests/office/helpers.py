@@ -5,6 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from union_saas.accounts.models import User
+from union_saas.core import files
 from union_saas.core.db import utcnow
 from union_saas.office import services
 from union_saas.office.models import Assignment
@@ -44,3 +45,13 @@ def assignment_of(session, task, tenant):
 
 def png():
     return {"file": (io.BytesIO(PNG), "photo.png")}
+
+
+def stored_files(session):
+    """How many files the file store holds."""
+    return session.scalar(sa.select(sa.func.count()).select_from(files.StoredFile))
+
+
+def png_file(session, filename="photo.png"):
+    """A PNG in the file store."""
+    return files.save(session, PNG, filename=filename, content_type="image/png")

@@ -17,18 +17,12 @@ def siblings_notice(world, session):
 
 
 def a_notice_file(world, session):
-    from flask import current_app
-
-    from union_saas.office import services
     from union_saas.office.models import NoticeAttachment
 
     notice = helpers.send(session, world.tenants["a-s1"], "children")
-    row = NoticeAttachment(notice_id=notice.id, filename="plan.png", stored_name=f"iso-n{notice.id}.png",
-                           content_type="image/png", size=len(helpers.PNG))
+    row = NoticeAttachment(notice_id=notice.id, file=helpers.png_file(session, "plan.png"))
     session.add(row)
     session.flush()
-    with open(f"{services.upload_dir(current_app)}/{row.stored_name}", "wb") as out:
-        out.write(helpers.PNG)
     return {"file": row.id}
 
 
@@ -66,16 +60,9 @@ def file_assignment(world, session):
 
 def an_attachment(world, session):
     _task, a = parents_task(world, session, fields=[{"name": "Photos", "kind": "file", "required": True}])
-    from flask import current_app
-
-    from union_saas.office import services
-
-    row = Attachment(assignment_id=a.id, field="Photos", filename="photo.png", stored_name=f"iso-{a.id}.png",
-                     content_type="image/png", size=len(helpers.PNG))
+    row = Attachment(assignment_id=a.id, field="Photos", file=helpers.png_file(session))
     session.add(row)
     session.flush()
-    with open(f"{services.upload_dir(current_app)}/{row.stored_name}", "wb") as out:
-        out.write(helpers.PNG)
     return {"attachment": row.id}
 
 

@@ -255,9 +255,8 @@ def test_sending_from_the_page_shows_errors_and_keeps_what_was_typed(office, log
     assert count(db_session, NoticeReceipt) == 2
 
 
-def test_files_go_with_a_notice_to_those_who_may_read_it(office, api, login, make_user, make_member, db_session,
-                                                         app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "OFFICE_UPLOAD_DIR", str(tmp_path))
+def test_files_go_with_a_notice_to_those_who_may_read_it(office, api, login, make_user, make_member, db_session):
+    before = helpers.stored_files(db_session)
     tenants, people = office
     notice = helpers.send(db_session, tenants["s1"], "children", audience="both")
     db_session.commit()
@@ -268,7 +267,7 @@ def test_files_go_with_a_notice_to_those_who_may_read_it(office, api, login, mak
                                  data={"file": (__import__("io").BytesIO(b"MZ"), "run.exe")})
     assert bad.status_code == 422 and "file" in bad.get_json()["errors"]
     assert api(people["c1"]).post(f"/api/v1/notices/{notice.id}/attachments", data=helpers.png()).status_code == 404
-    assert len(list(tmp_path.iterdir())) == 1
+    assert helpers.stored_files(db_session) - before == 1
     assert api(people["c1"]).get(f"/api/v1/notice-files/{file_id}").data == helpers.PNG
     assert api(people["c3"]).get(f"/api/v1/notice-files/{file_id}").status_code == 404
     worker = make_user("worker")
@@ -279,25 +278,23 @@ def test_files_go_with_a_notice_to_those_who_may_read_it(office, api, login, mak
     assert "photo.png" in html
 
 
-def test_the_send_page_takes_files_with_the_notice(office, login, db_session, app, tmp_path, monkeypatch, run_job):
+def test_the_send_page_takes_files_with_the_notice(office, login, db_session, run_job):
     from union_saas.office.models import NoticeAttachment
 
-    monkeypatch.setitem(app.config, "OFFICE_UPLOAD_DIR", str(tmp_path))
     _tenants, people = office
     response = login(people["s1"]).post("/manage/s1/office/notices/new", data={
         "title": "With a plan", "to": "children", "files": [(__import__("io").BytesIO(helpers.PNG), "plan.png")]})
     assert response.status_code == 302
-    assert db_session.scalar(sa.select(NoticeAttachment.filename)) == "plan.png"
+    assert db_session.scalar(sa.select(NoticeAttachment)).file.filename == "plan.png"
 
 
-def test_one_bad_file_on_the_send_page_sends_nothing_and_keeps_no_file(office, login, db_session, app, tmp_path,
-                                                                       monkeypatch):
+def test_one_bad_file_on_the_send_page_sends_nothing_and_keeps_no_file(office, login, db_session):
     import io
 
-    monkeypatch.setitem(app.config, "OFFICE_UPLOAD_DIR", str(tmp_path))
+    before = helpers.stored_files(db_session)
     _tenants, people = office
     response = login(people["s1"]).post("/manage/s1/office/notices/new", data={
         "title": "With files", "to": "children",
         "files": [(io.BytesIO(helpers.PNG), "plan.png"), (io.BytesIO(b"MZ"), "virus.exe")]})
     assert response.status_code == 422 and "With files" in response.get_data(as_text=True)
-    assert count(db_session, Notice) == 0 and not list(tmp_path.iterdir())
+    assert count(db_session, Notice) == 0 and helpers.stored_files(db_session) == before

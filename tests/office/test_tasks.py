@@ -1,4 +1,5 @@
 import io
+import urllib.parse
 from datetime import timedelta
 
 import pytest
@@ -26,9 +27,10 @@ def assignment(session, task, tenant):
 
 
 @pytest.fixture
-def upload_dir(app, tmp_path, monkeypatch):
-    monkeypatch.setitem(app.config, "OFFICE_UPLOAD_DIR", str(tmp_path))
-    return tmp_path
+def stored(db_session):
+    """How many files the test put in the file store."""
+    before = helpers.stored_files(db_session)
+    return lambda: helpers.stored_files(db_session) - before
 
 
 def test_assigning_a_task_gives_each_addressed_office_an_open_assignment(office, api, db_session, run_job):
@@ -218,7 +220,7 @@ def test_cascade_is_refused_outside_the_subtree_or_after_reporting(office, api, 
 FILE_FIELDS = [{"name": "Photos", "kind": "file", "required": True}]
 
 
-def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_session, upload_dir):
+def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_session, stored):
     tenants, people = office
     task = helpers.assign(db_session, tenants["s1"], "children", fields=FILE_FIELDS)
     a = helpers.assignment_of(db_session, task, tenants["c1"])
@@ -230,7 +232,7 @@ def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_
     assert response.status_code == 201, response.get_json()
     attachment = response.get_json()
     assert attachment["content_type"] == "image/png" and attachment["size"] == len(helpers.PNG)
-    assert len(list(upload_dir.iterdir())) == 1
+    assert stored() == 1
     assert api(people["c1"]).post(f"/api/v1/assignments/{a.id}/report", json={"values": {}}).status_code == 200
     download = api(people["s1"]).get(f"/api/v1/attachments/{attachment['id']}")
     assert download.status_code == 200 and download.data == helpers.PNG
@@ -243,7 +245,7 @@ def test_a_required_file_must_be_attached_and_can_be_downloaded(office, api, db_
     ("big.txt", b"x" * 2048),
     ("empty.pdf", b""),
 ])
-def test_bad_attachments_are_refused_and_nothing_is_kept(office, api, db_session, upload_dir, app, monkeypatch,
+def test_bad_attachments_are_refused_and_nothing_is_kept(office, api, db_session, stored, app, monkeypatch,
                                                          name, content):
     tenants, people = office
     monkeypatch.setitem(app.config, "OFFICE_UPLOAD_MAX_BYTES", 1024)
@@ -253,10 +255,10 @@ def test_bad_attachments_are_refused_and_nothing_is_kept(office, api, db_session
     response = api(people["c1"]).post(f"/api/v1/assignments/{a.id}/attachments",
                                       data={"field": "Photos", "file": (io.BytesIO(content), name)})
     assert response.status_code == 422 and "file" in response.get_json()["errors"], response.get_json()
-    assert count(db_session, Attachment) == 0 and not list(upload_dir.iterdir())
+    assert count(db_session, Attachment) == 0 and stored() == 0
 
 
-def test_an_attachment_to_an_unknown_field_or_an_accepted_report_is_refused(office, api, db_session, upload_dir):
+def test_an_attachment_to_an_unknown_field_or_an_accepted_report_is_refused(office, api, db_session, stored):
     tenants, people = office
     task = helpers.assign(db_session, tenants["s1"], "children", fields=FILE_FIELDS)
     a = helpers.assignment_of(db_session, task, tenants["c1"])
@@ -269,20 +271,19 @@ def test_an_attachment_to_an_unknown_field_or_an_accepted_report_is_refused(offi
     response = api(people["c1"]).post(f"/api/v1/assignments/{a.id}/attachments",
                                       data={"field": "Photos", **helpers.png()})
     assert response.status_code == 409
-    assert count(db_session, Attachment) == 0 and not list(upload_dir.iterdir())
+    assert count(db_session, Attachment) == 0 and stored() == 0
 
 
 # --- export and reminders ---------------------------------------------------------------------------
 
-def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, upload_dir, run_job):
+def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, stored, run_job):
     from openpyxl import load_workbook
 
     tenants, people = office
     task = helpers.assign(db_session, tenants["a"], "subtree", fields=FIELDS + FILE_FIELDS)
     row = helpers.assignment_of(db_session, task, tenants["c1"])
     row.status, row.report = "accepted", {"Activities": 3, "Summary": "Choir"}
-    db_session.add(Attachment(assignment_id=row.id, field="Photos", filename="choir.jpg", stored_name="x.jpg",
-                              content_type="image/jpeg", size=10))
+    db_session.add(Attachment(assignment_id=row.id, field="Photos", file=helpers.png_file(db_session, "choir.jpg")))
     db_session.commit()
     response = api(people["a"]).post(f"/api/v1/tasks/{task.id}/export")
     assert response.status_code == 202
@@ -298,6 +299,70 @@ def test_all_reports_export_to_xlsx_as_a_job(office, api, db_session, upload_dir
     assert c1[6] == 3 and c1[8] == "Choir" and c1[9] == "choir.jpg"
     assert api(people["s1"]).get(f"/api/v1/jobs/{job}/file").status_code == 404
     assert api(people["s1"]).post(f"/api/v1/tasks/{task.id}/export").status_code == 404
+
+
+def test_a_title_with_colons_and_question_marks_exports_and_report_text_stays_text(office, api, db_session, run_job):
+    from openpyxl import load_workbook
+
+    tenants, people = office
+    task = helpers.assign(db_session, tenants["a"], "subtree", fields=FIELDS, title="Q2 report: done? [draft] a/b")
+    row = helpers.assignment_of(db_session, task, tenants["c1"])
+    row.status, row.report = "accepted", {"Activities": 3, "Summary": "=HYPERLINK(\"http://evil\",\"x\")"}
+    tenants["c2"].name = "+cmd|' /C calc'!A0"
+    db_session.commit()
+    record = run_job(api(people["a"]).post(f"/api/v1/tasks/{task.id}/export").get_json()["job"])
+    assert record.status == "finished", record.error
+    book = load_workbook(io.BytesIO(api(people["a"]).get(f"/api/v1/jobs/{record.id}/file").data))
+    assert book.sheetnames == ["Q2 report done draft a b"]
+    cells = [cell for line in book.active.iter_rows() for cell in line]
+    assert not any(cell.data_type == "f" for cell in cells)
+    values = {cell.value for cell in cells}
+    assert "'=HYPERLINK(\"http://evil\",\"x\")" in values and "'+cmd|' /C calc'!A0" in values
+
+
+def test_a_file_name_with_line_breaks_is_stored_without_them_and_downloads(office, api, db_session, stored):
+    tenants, people = office
+    task = helpers.assign(db_session, tenants["s1"], "children", fields=FILE_FIELDS)
+    a = helpers.assignment_of(db_session, task, tenants["c1"])
+    db_session.commit()
+    # A client may send any name (RFC 2231 encodes a CR LF): here one that would start a header of its own.
+    name = urllib.parse.quote("plan\r\nSet-Cookie: x=1 照片.png")
+    body = (b"--B\r\nContent-Disposition: form-data; name=\"field\"\r\n\r\nPhotos\r\n--B\r\n"
+            b"Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''" + name.encode() + b"\r\n"
+            b"Content-Type: image/png\r\n\r\n" + helpers.PNG + b"\r\n--B--\r\n")
+    response = api(people["c1"]).post(f"/api/v1/assignments/{a.id}/attachments", data=body,
+                                      content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["filename"] == "plan Set-Cookie: x=1 照片.png" and stored() == 1
+    download = api(people["s1"]).get(f"/api/v1/attachments/{response.get_json()['id']}")
+    assert download.status_code == 200 and download.data == helpers.PNG
+    assert "Set-Cookie" not in download.headers
+    assert "filename*=UTF-8''plan%20Set-Cookie%3A%20x%3D1%20%E7%85%A7%E7%89%87.png" in \
+        download.headers["Content-Disposition"]
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_export_and_the_report_page_cost_the_same_queries_whatever_the_number_of_files(
+        office, api, login, db_session, app, count_queries, queries_of):
+    from union_saas.core import jobs
+    from union_saas.office import tasks
+
+    tenants, people = office
+    task = helpers.assign(db_session, tenants["s1"], "children", fields=FIELDS + FILE_FIELDS)
+    a = helpers.assignment_of(db_session, task, tenants["c1"])
+    db_session.commit()
+    page, costs = login(people["c1"]), []
+    for files in (1, 1, 3):  # the first warms the session's identity map
+        while count(db_session, Attachment) < files:
+            db_session.add(Attachment(assignment_id=a.id, field="Photos", file=helpers.png_file(db_session)))
+            db_session.commit()
+        with app.test_request_context():
+            record = jobs.submit(db_session, tasks.export_reports, task.id, owner=people["s1"], tenant=tenants["s1"])
+        db_session.commit()
+        with count_queries() as counter:
+            jobs.execute(record.id)
+        costs.append((counter.count, *queries_of(lambda: page.get(f"/manage/c1/office/assignments/{a.id}"))))
+    assert costs[1] == costs[2], costs
 
 
 def test_reminders_go_out_the_day_before_and_on_the_due_date_once(office, api, db_session, app):
@@ -352,7 +417,7 @@ def test_the_task_form_assigns_with_fields(office, login, db_session, run_job):
     assert [a.tenant_id for a in db_session.scalars(sa.select(Assignment))] == [tenants["c2"].id]
 
 
-def test_the_report_page_shows_field_errors_and_then_submits(office, login, db_session, upload_dir):
+def test_the_report_page_shows_field_errors_and_then_submits(office, login, db_session, stored):
     tenants, people = office
     task = helpers.assign(db_session, tenants["s1"], "children", fields=FIELDS + FILE_FIELDS)
     a = helpers.assignment_of(db_session, task, tenants["c1"])

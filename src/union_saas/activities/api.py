@@ -78,7 +78,7 @@ def cancel_activity(activity):
 @blp.response(200, schemas.ActivitySchema)
 @record_view("activity", services.MANAGE)
 def upload_cover(files, activity):
-    services.save_cover(db.session, current_user, activity, files["file"], services.upload_dir())
+    services.save_cover(db.session, current_user, activity, files["file"])
     return activity_doc(activity)
 
 

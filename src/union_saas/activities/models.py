@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from union_saas.core import files
 from union_saas.core.db import Base, created_at_column, utcnow
 from union_saas.tenancy.content import REACH_STATES, SCOPES, Published
 
@@ -60,7 +61,7 @@ class Activity(Published, Base):
     title: Mapped[str] = mapped_column(sa.String(120))
     description: Mapped[str] = mapped_column(sa.Text, default="")
     description_html: Mapped[str] = mapped_column(sa.Text, default="")
-    cover: Mapped[str | None] = mapped_column(sa.String(120))
+    cover_id: Mapped[int | None] = files.file_column(nullable=True, ondelete="SET NULL")
     category: Mapped[str] = mapped_column(sa.String(16), default="culture")
     series: Mapped[str | None] = mapped_column(sa.String(80))
     starts_at: Mapped[datetime]

@@ -210,7 +210,8 @@ def activity_doc(activity, signup=None, rank=None):
     return {
         "id": activity.id, "tenant": activity.tenant.slug, "tenant_name": activity.tenant.name,
         "title": activity.title, "description": activity.description, "description_html": activity.description_html,
-        "cover_url": url_for("activities.cover", activity_id=activity.id, v=activity.cover) if activity.cover else None,
+        "cover_url": url_for("activities.cover", activity_id=activity.id, v=activity.cover_id) if activity.cover_id
+        else None,
         "category": activity.category, "series": activity.series, "starts_at": activity.starts_at,
         "ends_at": activity.ends_at, "location": activity.location, "online_url": activity.online_url,
         "scope": activity.scope, "capacity": activity.capacity, "remaining": activity.remaining,

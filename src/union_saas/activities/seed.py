@@ -375,7 +375,7 @@ def activity_rows(ctx, plans):
                p.cancelled and _dt(p.cancelled), reminded)
 
 
-ACTIVITY_COLUMNS = ("id", "tenant_id", "root_id", "title", "description", "description_html", "cover", "category",
+ACTIVITY_COLUMNS = ("id", "tenant_id", "root_id", "title", "description", "description_html", "cover_id", "category",
                     "series", "starts_at", "ends_at", "location", "online_url", "capacity", "signup_opens_at",
                     "signup_closes_at", "members_only", "scope", "reach", "status", "confirmed_count", "waitlist_count",
                     "waitlist_seq", "created_by_id", "created_at", "updated_at", "published_at", "cancelled_at",

@@ -12,8 +12,7 @@ OR (scope='platform' AND root_id=:root)``; a user without membership sees the pl
 of the federations whose tenants they follow; organisers also see what they manage, drafts included.
 """
 import functools
-import os
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -31,7 +30,7 @@ from union_saas.activities.models import (
     Activity,
     SignUp,
 )
-from union_saas.core import inbox
+from union_saas.core import calendars, files, inbox
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -191,11 +190,6 @@ def cancel(session, actor, activity) -> int:
     record(session, action="activity.cancel", actor=actor, tenant=session.get(Tenant, activity.tenant_id),
            target=str(activity.id), detail={"title": activity.title, "told": told})
     return told
-
-
-def set_cover(session, actor, activity, name):
-    activity.cover = name
-    session.flush()
 
 
 # --- federation-wide reach: the root's organisers decide -------------------------------------------
@@ -625,47 +619,17 @@ def reminder_window(now):
 # --- cover image ---------------------------------------------------------------------------------
 
 MAX_COVER_BYTES = 2 * 1024 * 1024
+COVER_KINDS = (files.PNG, files.JPEG, files.WEBP)
 
 
-def upload_dir():
-    from flask import current_app
-
-    return current_app.config.get("UPLOAD_DIR") or os.path.join(current_app.instance_path, "uploads", "activities")
-
-
-def cover_kind(head: bytes) -> str | None:
-    """The image type from its first bytes (never from the file name or the browser's word)."""
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if head.startswith(b"\xff\xd8\xff"):
-        return "jpg"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    return None
-
-
-def save_cover(session, actor, activity, storage, directory, max_bytes=MAX_COVER_BYTES) -> str:
-    """Check and store an uploaded cover under ``directory``; the old file is removed."""
-    import secrets
-
-    raw = storage.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise ValidationFailed(errors={"cover": [_("The image is larger than %(n)d MB.", n=max_bytes // 1024 // 1024)]})
-    kind = cover_kind(raw[:16])
-    if kind is None:
-        raise ValidationFailed(errors={"cover": [_("Upload a PNG, JPEG or WebP image.")]})
-    os.makedirs(directory, exist_ok=True)
-    name = f"{activity.id}-{secrets.token_urlsafe(8)}.{kind}"
-    with open(os.path.join(directory, name), "wb") as out:
-        out.write(raw)
-    old, activity.cover = activity.cover, name
+def save_cover(session, actor, activity, storage, max_bytes=MAX_COVER_BYTES) -> int:
+    """Check and store an uploaded cover (its type proved by its content); the old one is deleted."""
+    upload = files.check(storage, COVER_KINDS, max_bytes=max_bytes, field="cover",
+                         refused=_("Upload a PNG, JPEG or WebP image."))
+    old, activity.cover_id = activity.cover_id, files.save_upload(session, upload).id
     session.flush()
-    if old:
-        try:
-            os.remove(os.path.join(directory, old))
-        except FileNotFoundError:
-            pass
-    return name
+    files.delete(session, old)
+    return activity.cover_id
 
 
 # --- check-in ------------------------------------------------------------------------------------
@@ -812,49 +776,13 @@ def feed_activities(session, user, *, now=None, limit=500):
         .order_by(Activity.starts_at).limit(limit)))
 
 
-def _ics_text(value: str) -> str:
-    return (value or "").replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n") \
-        .replace("\n", "\\n")
-
-
-def _ics_time(value) -> str:
-
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fold(line: str) -> str:
-    """RFC 5545 3.1: lines longer than 75 octets are folded."""
-    raw = line.encode("utf-8")
-    if len(raw) <= 75:
-        return line
-    out, current = [], b""
-    for ch in line:
-        b = ch.encode("utf-8")
-        if len(current) + len(b) > (75 if not out else 74):
-            out.append(current.decode("utf-8"))
-            current = b""
-        current += b
-    out.append(current.decode("utf-8"))
-    return "\r\n ".join(out)
-
-
-def ics(activities, *, host, name, url_for_activity, now=None) -> str:
-    """An iCalendar (RFC 5545) document with one VEVENT per activity."""
-    stamp = _ics_time(now or utcnow())
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//union-saas//activities//EN", "CALSCALE:GREGORIAN",
-             "METHOD:PUBLISH", f"X-WR-CALNAME:{_ics_text(name)}"]
-    for a in activities:
-        lines += ["BEGIN:VEVENT", f"UID:activity-{a.id}@{host}", f"DTSTAMP:{stamp}",
-                  f"DTSTART:{_ics_time(a.starts_at)}", f"DTEND:{_ics_time(a.ends_at)}",
-                  f"SUMMARY:{_ics_text(a.title)}", f"DESCRIPTION:{_ics_text(a.description)}",
-                  f"URL:{url_for_activity(a)}", f"ORGANIZER;CN={_ics_text(a.tenant.name)}:noreply@{host}"]
-        where = a.location or a.online_url
-        if where:
-            lines.append(f"LOCATION:{_ics_text(where)}")
-        lines.append("STATUS:" + ("CANCELLED" if a.status == "cancelled" else "CONFIRMED"))
-        lines.append("END:VEVENT")
-    lines.append("END:VCALENDAR")
-    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+def ics(activities, *, host, name, url_for_activity, now=None) -> bytes:
+    """An iCalendar document with one event per activity."""
+    return calendars.document(name, (calendars.Entry(
+        uid=f"activity-{a.id}@{host}", starts_at=a.starts_at, ends_at=a.ends_at, summary=a.title,
+        description=a.description, location=a.location or a.online_url, url=url_for_activity(a),
+        organizer=a.tenant.name, organizer_email=f"noreply@{host}", cancelled=a.status == "cancelled")
+        for a in activities), now=now)
 
 
 # --- reminders -----------------------------------------------------------------------------------

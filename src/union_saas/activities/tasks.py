@@ -1,6 +1,4 @@
 """Jobs of the activities domain: the .xlsx export of sign-ups, and the day-before reminders."""
-import io
-
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -9,9 +7,11 @@ from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.activities import services
 from union_saas.activities.models import Activity
+from union_saas.core import xlsx
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Forbidden, NotFound
-from union_saas.core.jobs import XLSX, job, periodic, submit
+from union_saas.core.i18n import zone_of
+from union_saas.core.jobs import job, periodic, submit
 from union_saas.extensions import db
 from union_saas.tenancy.models import Tenant
 
@@ -26,35 +26,30 @@ def export_signups(record, activity_id):
     if activity is None:
         raise NotFound(_("No such activity."))
     owner = session.get(User, record.owner_id)
-    if owner is None or not engine.can(owner, "activity.manage", session.get(Tenant, activity.tenant_id)):
+    tenant = session.get(Tenant, activity.tenant_id)
+    if owner is None or not engine.can(owner, "activity.manage", tenant):
         raise Forbidden(_("Your role here does not allow this."))
     # A worker has no request to pick a language from: the owner's, else the platform's.
     with force_locale(owner.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return _write_export(session, record, activity)
+        return _write_export(session, record, activity, zone_of(tenant))
 
 
-def _write_export(session, record, activity):
-    from openpyxl import Workbook
-
+def _write_export(session, record, activity, zone):
     total = activity.confirmed_count + activity.waitlist_count
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Sign-ups"))
-    sheet.append([_("Name"), _("Username"), _("Union"), _("Status"), _("Waitlist position"), _("Signed up at"),
-                  _("Checked in at")])
+    book = xlsx.Book(zone=zone)
+    sheet = book.sheet(_("Sign-ups"), [_("Name"), _("Username"), _("Union"), _("Status"), _("Waitlist position"),
+                                       _("Signed up at"), _("Checked in at")])
     done = 0
     stmt = services.signups_stmt(activity).where(services.SignUp.status.in_(("confirmed", "waitlisted")))
     for signup in session.scalars(stmt.execution_options(yield_per=BATCH)):
         sheet.append([signup.user.display_name, signup.user.username,
-                      signup.home_tenant.name if signup.home_tenant else "", str(signup.status_label),
+                      signup.home_tenant.name if signup.home_tenant else "", signup.status_label,
                       signup.position if signup.status == "waitlisted" else None,
-                      signup.created_at.replace(tzinfo=None), signup.checked_in_at.replace(tzinfo=None)
-                      if signup.checked_in_at else None])
+                      signup.created_at, signup.checked_in_at])
         done += 1
         if done % BATCH == 0:
-            record.set_progress(session, done, total)
-    out = io.BytesIO()
-    book.save(out)
-    record.attach_file(session, f"activity-{activity.id}-signups.xlsx", XLSX, out.getvalue())
+            record.report_progress(session, done, total)
+    record.attach_file(session, f"activity-{activity.id}-signups.xlsx", xlsx.MIMETYPE, book.save())
     return {"rows": done}
 
 

@@ -1,17 +1,13 @@
 """Pages: a member's activities (find, sign up, ticket, check in), and the organiser's in /manage."""
-import os
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import click
 from flask import (
     Blueprint,
-    Response,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,9 +24,10 @@ from union_saas.access.guards import (
 from union_saas.activities import schemas, services, tasks
 from union_saas.activities.models import CATEGORIES, CATEGORY_LABELS
 from union_saas.activities.schemas import activity_doc
-from union_saas.core import jobs
+from union_saas.core import calendars, files, jobs
 from union_saas.core.errors import NotFound
 from union_saas.core.forms import form_page, load
+from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.core.qr import qr_svg
 from union_saas.core.web import signing_key
@@ -50,16 +47,12 @@ FORM_FIELDS = ("title", "description", "category", "series", "starts_at", "ends_
                "capacity", "signup_opens_at", "signup_closes_at", "scope")
 
 
-def local_zone(tenant):
-    try:
-        return ZoneInfo(tenant.timezone or "Asia/Shanghai")
-    except Exception:  # noqa: BLE001 - an unknown zone name falls back to the platform's
-        return ZoneInfo("Asia/Shanghai")
+
 
 
 def form_input(form, tenant, *, partial=False):
     """The form as the API's schema reads it: local times (datetime-local) get the union's zone."""
-    zone = local_zone(tenant)
+    zone = zone_of(tenant)
     data = {}
     for name in FORM_FIELDS:
         value = (form.get(name) or "").strip()
@@ -85,7 +78,7 @@ def form_input(form, tenant, *, partial=False):
 
 def form_values(activity, tenant):
     """An activity as the form shows it (local times for datetime-local inputs)."""
-    zone = local_zone(tenant)
+    zone = zone_of(tenant)
     values = {name: getattr(activity, name) for name in FORM_FIELDS}
     for name in DATETIME_FIELDS:
         if values[name] is not None:
@@ -172,21 +165,10 @@ def cancel_signup(activity):
 @bp.route("/activities/<int:activity_id>/cover")
 @record_view("activity")
 def cover(activity):
-    if not activity.cover:
+    row = files.get(db.session, activity.cover_id)
+    if row is None:
         raise NotFound(_("No cover image."))
-    path = os.path.join(services.upload_dir(), activity.cover)
-    if not os.path.isfile(path):
-        raise NotFound(_("No cover image."))
-    response = send_file(path, max_age=3600)
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def ics_response(text, filename):
-    response = Response(text, mimetype="text/calendar")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return files.send(row, inline=True, max_age=3600)
 
 
 def activity_url(activity):
@@ -198,7 +180,7 @@ def activity_url(activity):
 def activity_ics(activity):
     text = services.ics([activity], host=request.host.split(":")[0], name=activity.title,
                         url_for_activity=activity_url)
-    return ics_response(text, f"activity-{activity.id}.ics")
+    return calendars.response(text, f"activity-{activity.id}.ics")
 
 
 @bp.route("/calendar/<token>.ics")
@@ -208,7 +190,7 @@ def feed(token):
     user = services.feed_user(db.session, signing_key(), token)
     text = services.ics(services.feed_activities(db.session, user), host=request.host.split(":")[0],
                         name=_("My union activities"), url_for_activity=activity_url)
-    return ics_response(text, "activities.ics")
+    return calendars.response(text, "activities.ics")
 
 
 def render_scan(activity, *, values=None, errors=None, detail=None):
@@ -267,7 +249,7 @@ def render_form(tenant=None, activity=None, *, values=None, errors=None, detail=
 def save_cover(activity):
     upload = request.files.get("cover")
     if upload is not None and upload.filename:
-        services.save_cover(db.session, current_user, activity, upload, services.upload_dir())
+        services.save_cover(db.session, current_user, activity, upload)
 
 
 @bp.route("/manage/<slug>/reach")

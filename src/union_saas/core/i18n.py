@@ -1,4 +1,6 @@
-"""Locale from the user's choice (cookie), else Accept-Language; Simplified Chinese by default."""
+"""Locale from the user's choice (cookie), else Accept-Language; Simplified Chinese by default. Time zones."""
+from zoneinfo import ZoneInfo
+
 from babel.numbers import get_group_symbol
 from flask import current_app, g, has_app_context, has_request_context, request
 from flask_babel import get_locale, gettext
@@ -30,6 +32,17 @@ def number(value):
     if "number_group" not in g:
         g.number_group = get_group_symbol(get_locale())
     return f"{value:,}".replace(",", g.number_group)
+
+
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
+def zone_of(tenant) -> ZoneInfo:
+    """The zone a union shows its times in: its ``timezone``, else Asia/Shanghai."""
+    try:
+        return ZoneInfo(getattr(tenant, "timezone", None) or DEFAULT_ZONE)
+    except (KeyError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
 
 
 # --- marshmallow's own messages, in the reader's language -------------------------------------------

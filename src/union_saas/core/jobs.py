@@ -6,8 +6,8 @@ was queued. ``submit`` records the job in the caller's transaction; it is handed
 transaction commits (or run inline when configured, or when no Redis answers in development).
 
 A job that produces a file for the person who started it (an export, a report) attaches it with
-``record.attach_file(session, filename, mimetype, data)``: the bytes are kept in ``job_file``, in the
-database, so that whichever machine runs the worker, the web serves the file (``/jobs/<id>/file``).
+``record.attach_file(session, filename, mimetype, data)``: the bytes go to the file store (``core.files``, in
+the database), so that whichever machine runs the worker, the web serves the file (``/jobs/<id>/file``).
 
 A job may ``submit`` further jobs: they are handed on once it has committed. Work that recurs (reminders,
 the refresh of the figures) is declared with ``@periodic(every=seconds)`` or ``@periodic(cron="...")``: the
@@ -34,8 +34,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app, g, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
+from union_saas.core import files
 from union_saas.core.db import Base, created_at_column, database_unavailable, utcnow
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,10 @@ class JobRecord(Base):
     created_at: Mapped[datetime] = created_at_column()
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # The file the job produced, for its owner (loaded with the record: its name, type and size)
+    file_id: Mapped[int | None] = files.file_column(nullable=True, ondelete="SET NULL")
+
+    file = relationship(files.StoredFile, lazy="joined")
     # Runs begun: a worker that died under the job leaves it started, and the sweeper queues it again.
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -83,7 +89,21 @@ class JobRecord(Base):
             self.progress = percent
             session.commit()
 
-    def attach_file(self, session, filename, mimetype, data: bytes) -> "JobFile":
+    def report_progress(self, session, done, total):
+        """Record progress and leave the job's transaction open: for a job that streams rows from the database
+        (``yield_per``), since PostgreSQL closes the cursor at a commit. There the bar moves through a
+        connection of its own (the job has not written its record); elsewhere as ``set_progress``."""
+        bind = session.get_bind()
+        if bind.dialect.name != "postgresql":
+            return self.set_progress(session, done, total)
+        percent = 100 if not total else min(99, int(done * 100 / total))
+        if percent != self.progress:
+            with bind.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(sa.update(JobRecord).where(JobRecord.id == self.id).values(progress=percent))
+            set_committed_value(self, "progress", percent)
+        return None
+
+    def attach_file(self, session, filename, mimetype, data: bytes) -> files.StoredFile:
         """Keep ``data`` as this job's output file (one per job: attaching again replaces it); flushes.
 
         It is committed with the job's end. Only its owner downloads it, once the job has finished, while
@@ -91,28 +111,11 @@ class JobRecord(Base):
         """
         if self.tenant_id is not None and not getattr(_function(self.kind), "file_permission", None):
             raise RuntimeError(f"{self.kind}: declare @job(file_permission=...), the permission its file needs")
-        session.execute(sa.delete(JobFile).where(JobFile.job_id == self.id))
-        row = JobFile(job_id=self.id, filename=filename, mimetype=mimetype, size=len(data), content=data)
-        session.add(row)
+        old = self.file_id
+        self.file = files.save(session, data, filename=filename, content_type=mimetype)
         session.flush()
-        return row
-
-
-class JobFile(Base):
-    """The file a job produced, for its owner to download."""
-
-    __tablename__ = "job_file"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(sa.ForeignKey("job_record.id", ondelete="CASCADE"), unique=True)
-    filename: Mapped[str] = mapped_column(sa.String(255))
-    mimetype: Mapped[str] = mapped_column(sa.String(255))
-    size: Mapped[int]
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
-    created_at: Mapped[datetime] = created_at_column()
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        files.delete(session, old)
+        return self.file
 
 
 def files_kept():
@@ -523,8 +526,14 @@ def run_periodic(name):
 @periodic(cron="7 * * * *")
 def delete_expired_job_files(session):
     """Job files are kept for ``JOB_FILES_KEPT`` (a day unless set), then deleted (hourly, at :07)."""
-    gone = session.execute(sa.delete(JobFile).where(JobFile.created_at < file_expiry_cutoff()))
-    return {"deleted": gone.rowcount}
+    expired = list(session.scalars(sa.select(JobRecord.file_id).join(files.StoredFile, files.StoredFile.id ==
+                                                                    JobRecord.file_id)
+                                   .where(files.StoredFile.created_at < file_expiry_cutoff())))
+    if expired:
+        session.execute(sa.update(JobRecord).where(JobRecord.file_id.in_(expired)).values(file_id=None)
+                        .execution_options(synchronize_session=False))
+        files.delete(session, *expired)
+    return {"deleted": len(expired)}
 
 
 def scheduler_for(connection):
@@ -614,3 +623,9 @@ def run_scheduler(wait=10):
                 pass
     except (StopRequested, KeyboardInterrupt):
         return
+
+
+@periodic(cron="30 3 * * *")
+def sweep_files(session):
+    """Delete the stored files that no record points at any more (daily, at 03:30)."""
+    return {"deleted": files.sweep(session)}

@@ -2,8 +2,6 @@
 API twin ``GET /api/v1/jobs/<id>``), the file a job produced (``/jobs/<id>/file``), and their inbox
 (``/me/notifications``, ``GET /api/v1/me/notifications``). Health, for load balancers and orchestrators:
 ``/healthz`` (the process answers) and ``/readyz`` (what it needs answers too)."""
-import io
-
 import marshmallow as ma
 import sqlalchemy as sa
 from flask import (
@@ -14,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -23,13 +20,12 @@ from swagger_ui_bundle import swagger_ui_path
 
 from union_saas.access import engine, resources
 from union_saas.access.guards import public, record_view, signed_in
-from union_saas.core import inbox
+from union_saas.core import files, inbox
 from union_saas.core.api import Blueprint as ApiBlueprint
 from union_saas.core.db import database_unavailable
 from union_saas.core.errors import NotFound
 from union_saas.core.jobs import (
     RESULT_LABELS,
-    JobFile,
     JobRecord,
     _function,
     file_expiry_cutoff,
@@ -84,12 +80,12 @@ JOB = resources.register("job", JobRecord, key=str, owner=lambda record: None,
 
 
 def job_file_info(record):
-    """The name, type and size of a finished job's file (one query), or None."""
-    if record.status != "finished":
+    """The name, type and size of a finished job's file (loaded with the record), or None."""
+    if record.status != "finished" or record.file is None:
         return None
-    row = db.session.execute(sa.select(JobFile.filename, JobFile.mimetype, JobFile.size)
-                             .where(JobFile.job_id == record.id, JobFile.created_at >= file_expiry_cutoff())).first()
-    return None if row is None else {"filename": row.filename, "mimetype": row.mimetype, "size": row.size}
+    if record.file.created_at < file_expiry_cutoff():
+        return None
+    return {"filename": record.file.filename, "mimetype": record.file.content_type, "size": record.file.size}
 
 
 def job_doc(record, endpoint="jobs_api.job_file"):
@@ -113,15 +109,9 @@ def may_still_see(record):
 def send_job_file(record):
     """The file of a finished job the caller started (the guard checked), while they may still see what is in
     it and until it expires; 404 otherwise (and while it runs)."""
-    row = None
-    if record.status == "finished" and may_still_see(record):
-        row = db.session.scalar(sa.select(JobFile).where(JobFile.job_id == record.id,
-                                                         JobFile.created_at >= file_expiry_cutoff())
-                                .options(sa.orm.undefer(JobFile.content)))
-    if row is None:
+    if job_file_info(record) is None or not may_still_see(record):
         raise NotFound(_("This job has no file."))
-    return send_file(io.BytesIO(row.content), as_attachment=True, download_name=row.filename,
-                     mimetype=row.mimetype, max_age=0)
+    return files.send(record.file)
 
 
 @bp.route("/jobs/<job_id>")

@@ -7,13 +7,13 @@ so that two refreshes never interleave. Pages, the API and the exports read only
 """
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from union_saas.accounts.models import User
 from union_saas.activities.models import Activity, SignUp
 from union_saas.core.db import utcnow
+from union_saas.core.i18n import zone_of
 from union_saas.insights.models import (
     FIGURES,
     MONTHLY_FIGURES,
@@ -29,7 +29,6 @@ from union_saas.tenancy.models import Tenant
 
 SORTABLE = ("name",) + FIGURES + ("verification_rate",)
 RECENT_DAYS = 30
-DEFAULT_ZONE = "Asia/Shanghai"
 
 # PostgreSQL advisory locks are keyed (namespace, federation id); the namespaces are this domain's own.
 LOCK_REFRESH = 0x1A51
@@ -203,10 +202,7 @@ def _insert(session, model, rows):
 
 def federation_zone(tenant):
     """The zone months are counted in."""
-    try:
-        return ZoneInfo(tenant.timezone or DEFAULT_ZONE)
-    except (KeyError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+    return zone_of(tenant)
 
 
 def refresh(session, root, *, now=None):

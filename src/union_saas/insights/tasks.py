@@ -8,10 +8,10 @@ from flask_babel import force_locale
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
-from union_saas.core import signals
+from union_saas.core import signals, xlsx
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Forbidden
-from union_saas.core.jobs import XLSX, JobRecord, job, periodic, submit
+from union_saas.core.jobs import JobRecord, job, periodic, submit
 from union_saas.extensions import db
 from union_saas.insights import exports, services
 from union_saas.insights.models import RefreshState
@@ -104,5 +104,5 @@ def export(record, tenant_id, sort="name", direction="asc", locale=None):
     with force_locale(locale or actor.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         rows = exports.write(session, tenant, sort, direction == "desc", out,
                              progress=lambda done, total: record.set_progress(session, done, total))
-    record.attach_file(session, f"insights-{tenant.slug}.xlsx", XLSX, out.getvalue())
+    record.attach_file(session, f"insights-{tenant.slug}.xlsx", xlsx.MIMETYPE, out.getvalue())
     return {"rows": rows}

@@ -16,14 +16,14 @@ from union_saas.access.guards import (
 )
 from union_saas.accounts.schemas import ResetLinkSchema
 from union_saas.accounts.services import ME_FIELDS
-from union_saas.core import jobs
+from union_saas.core import files, jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.errors import Forbidden, NotFound, ValidationFailed
 from union_saas.core.pagination import page_schema, paginate
 from union_saas.core.web import signing_key
 from union_saas.extensions import db
-from union_saas.members import files, schemas, services, tasks
 from union_saas.members import poster as posters
+from union_saas.members import schemas, services, tasks
 from union_saas.tenancy.services import get_by_slug
 
 blp = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Membership, transfers, followers")
@@ -223,7 +223,7 @@ def export(data, tenant):
 @blp.alt_response(404, description="No such file, or made for someone else")
 @tenant_view("member.view", record="member_file")
 def download(tenant, member_file):
-    return files.send(member_file)
+    return files.send(member_file.file)
 
 
 @blp.route("/tenants/<slug>/roster", methods=["POST"])

@@ -15,6 +15,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 
+from union_saas.core import files
+
 VERSION = b"\x01"  # first byte of every ciphertext: which scheme wrote it
 NONCE = 12
 KEY_FILE = "pii.key"
@@ -91,3 +93,7 @@ def encrypt_file(content: bytes) -> bytes:
 
 def decrypt_file(blob: bytes) -> bytes:
     return keys().decrypt(blob, b"member_file")
+
+
+# Member files (roster uploads, reports, exports) are stored encrypted under this cipher's name.
+FILES = files.register_cipher("pii", encrypt_file, decrypt_file)

@@ -9,9 +9,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from union_saas.core import xlsx
 from union_saas.core.audit import record as audit
 from union_saas.core.db import utcnow
-from union_saas.members import crypto, files, identity, roster
+from union_saas.members import crypto, identity, roster, services
 from union_saas.members.models import Membership, RosterEntry
 
 BATCH = 5000
@@ -140,11 +141,15 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
                    (_("Updated"), counts["updated"]), (_("Unchanged"), counts["unchanged"]),
                    (_("Matched to existing accounts"), counts["matched"]), (_("Rejected"), len(rejected))]
     # The rejected rows, each with its reason, then the counts (every row's outcome is one of them).
-    report = files.xlsx(_("Rejected rows"), [_("Row"), _("Name"), _("ID number"), _("Why")],
-                        ((n, name, masked, reason) for n, name, masked, _o, reason in rejected),
-                        (_("Summary"), [_("Outcome"), _("Rows")], counts_rows))
-    report_file = files.store(session, kind="report", tenant_id=tenant.id, owner_id=actor.id, job_id=job_id,
-                              filename=f"roster-report-{tenant.slug}.xlsx", content=report)
+    book = xlsx.Book()
+    sheet = book.sheet(_("Rejected rows"), [_("Row"), _("Name"), _("ID number"), _("Why")])
+    for n, name, masked, _o, reason in rejected:
+        sheet.append([n, name, masked, reason])
+    summary = book.sheet(_("Summary"), [_("Outcome"), _("Rows")])
+    for row in counts_rows:
+        summary.append(row)
+    report_file = services.keep_file(session, kind="report", tenant_id=tenant.id, owner_id=actor.id, job_id=job_id,
+                                     filename=f"roster-report-{tenant.slug}.xlsx", content=book.save())
     result = {"rows": len(outcomes), **counts, "rejected": len(rejected), "report": report_file.id,
               "activated": len(to_activate),
               "rejected_rows": [{"row": n, "name": name, "id_number": masked, "reason": reason}

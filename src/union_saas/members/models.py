@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from union_saas.core import files
 from union_saas.core.db import Base, created_at_column
 from union_saas.tenancy.content import TenantOwned
 
@@ -97,7 +98,7 @@ class RosterEntry(TenantOwned, Base):
 
 
 class MemberFile(Base):
-    """A roster upload waiting for its job, or a report or export for download; content encrypted."""
+    """A roster upload waiting for its job, or a report or export for download; its file encrypted."""
 
     __tablename__ = "member_file"
     __table_args__ = (sa.CheckConstraint(f"kind IN {FILE_KINDS}", name="kind"),)
@@ -107,9 +108,8 @@ class MemberFile(Base):
     tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenant.id"))
     owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     job_id: Mapped[str | None] = mapped_column(sa.ForeignKey("job_record.id"), index=True)
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    size: Mapped[int] = mapped_column(default=0)
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    file_id: Mapped[int] = files.file_column()
     created_at: Mapped[datetime] = created_at_column()
 
     tenant = relationship("Tenant", foreign_keys=[tenant_id], lazy="raise")
+    file = relationship(files.StoredFile, lazy="joined", innerjoin=True)

@@ -1,7 +1,8 @@
 """Reading a roster file (.xlsx or .csv) safely: size, zip bombs, encodings, headers, formula cells.
 
-``inspect`` checks a file in the request (a clear 422 before any job runs); ``read`` yields its rows
-as ``(row_number, {column: text})`` or ``(row_number, problem)`` for the job.
+The file store checks an upload's size and type (``KINDS``); ``inspect`` checks its content in the request
+(a clear 422 before any job runs); ``read`` yields its rows as ``(row_number, {column: text})`` or
+``(row_number, problem)`` for the job.
 """
 import csv
 import io
@@ -9,6 +10,7 @@ import zipfile
 
 from flask_babel import gettext as _
 
+from union_saas.core import files
 from union_saas.core.errors import ValidationFailed
 
 MAX_UPLOAD = 15 * 1024 * 1024  # bytes of the file itself (requests are capped at 16 MB: MAX_CONTENT_LENGTH)
@@ -20,6 +22,7 @@ MAX_ROWS = 200_000
 MAX_SHEET_ROWS = MAX_ROWS + 10_000
 MAX_COLUMNS = 50
 HEADER_ROWS = 20  # the header must be among the first rows (all the request reads)
+KINDS = (files.XLSX, files.CSV)  # what the file store takes as a roster (the content proves which)
 COLUMNS = ("name", "id_number", "phone", "work_unit", "member_number")
 REQUIRED = ("name", "id_number", "phone")
 ALIASES = {
@@ -34,26 +37,8 @@ _LOOKUP = {alias: column for column, names in ALIASES.items() for alias in names
 FORMULA = "formula"
 
 
-def kind_of(filename) -> str:
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        return "xlsx"
-    if name.endswith(".csv"):
-        return "csv"
-    raise ValidationFailed(errors={"file": [_("Upload an .xlsx or .csv file.")]})
-
-
 def refuse(message):
     raise ValidationFailed(message, errors={"file": [message]})
-
-
-def read_upload(storage) -> bytes:
-    raw = storage.read(MAX_UPLOAD + 1)
-    if len(raw) > MAX_UPLOAD:
-        refuse(_("The file is larger than %(n)d MB.", n=MAX_UPLOAD // (1024 * 1024)))
-    if not raw:
-        refuse(_("The file is empty."))
-    return raw
 
 
 def header_map(cells) -> dict:

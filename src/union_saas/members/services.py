@@ -11,11 +11,11 @@ from sqlalchemy.orm import joinedload
 
 from union_saas.access import engine, resources
 from union_saas.accounts import services as accounts
-from union_saas.core import inbox, jobs
+from union_saas.core import files, inbox, jobs, xlsx
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from union_saas.members import crypto, files, identity
+from union_saas.members import crypto, identity
 from union_saas.members.models import (
     STATUSES,
     Follow,
@@ -139,7 +139,15 @@ def _member_file_visible(session, user, row):
     return row.kind != "report" or engine.can(user, "member.import", row.tenant)
 
 
-MEMBER_FILE = resources.register("member_file", MemberFile, visible=_member_file_visible, arg="file_id")
+def _load_member_file(session, file_id):
+    """A member file for its download: with its tenant and its bytes (the one route that names it sends it)."""
+    return session.scalar(sa.select(MemberFile).options(
+        joinedload(MemberFile.tenant), joinedload(MemberFile.file).undefer(files.StoredFile.content))
+        .where(MemberFile.id == file_id))
+
+
+MEMBER_FILE = resources.register("member_file", MemberFile, visible=_member_file_visible, arg="file_id",
+                                 load=_load_member_file)
 
 # A membership as its union's office sees it (the directory, review); and as its member may act on it too.
 MEMBER = resources.register("member", Membership, visible="managers", load=_load_membership, manage="member.view")
@@ -506,6 +514,21 @@ def export_filters(session, tenant, args):
             "q": filters["q"], "union": union_id}
 
 
+def keep_file(session, *, kind, tenant_id, owner_id, job_id, filename, content, content_type=xlsx.MIMETYPE):
+    """A roster upload, a report or an export, in the file store encrypted with the PII key; flushes."""
+    stored = files.save(session, content, filename=filename, content_type=content_type, cipher=crypto.FILES)
+    row = MemberFile(kind=kind, tenant_id=tenant_id, owner_id=owner_id, job_id=job_id, file=stored)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def drop_file(session, member_file_id):
+    """Delete a member file and its stored bytes (a roster upload, once its import is over)."""
+    file_id = session.scalar(sa.select(MemberFile.file_id).where(MemberFile.id == member_file_id))
+    files.delete(session, file_id)  # the member_file row goes with it (ON DELETE CASCADE)
+
+
 def submit_roster(session, user, tenant, storage, locale):
     """Check the upload now (size, type, zip bomb, header), keep it encrypted, and start the import job."""
     from union_saas.members import roster as rosters
@@ -515,11 +538,12 @@ def submit_roster(session, user, tenant, storage, locale):
 
     if storage is None or not storage.filename:
         raise ValidationFailed(errors={"file": [_("Choose an .xlsx or .csv file.")]})
-    kind = rosters.kind_of(storage.filename)
-    raw = rosters.read_upload(storage)
-    rosters.inspect(raw, kind)
-    upload = files.store(session, kind="upload", tenant_id=tenant.id, owner_id=user.id, job_id=None,
-                         filename=f"roster.{kind}", content=raw)
+    upload = files.check(storage, rosters.KINDS, max_bytes=rosters.MAX_UPLOAD,
+                         refused=_("Upload an .xlsx or .csv file."))
+    rosters.inspect(upload.data, upload.kind.name)
+    upload = keep_file(session, kind="upload", tenant_id=tenant.id, owner_id=user.id, job_id=None,
+                       filename=f"roster.{upload.kind.name}", content=upload.data,
+                       content_type=upload.kind.content_type)
     record = jobs.submit(session, import_roster, tenant.id, upload.id, locale, owner=user, tenant=tenant)
     upload.job_id = record.id
     return record

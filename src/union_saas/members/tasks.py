@@ -8,12 +8,13 @@ from flask_babel import gettext as _
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
-from union_saas.core import signals
+from union_saas.core import files, signals, xlsx
 from union_saas.core.audit import record as audit
 from union_saas.core.errors import Forbidden
+from union_saas.core.i18n import zone_of
 from union_saas.core.jobs import file_expiry_cutoff, job, periodic
 from union_saas.extensions import db
-from union_saas.members import files, schemas, services
+from union_saas.members import schemas, services
 from union_saas.tenancy.models import Tenant
 
 BATCH = 2000
@@ -46,30 +47,31 @@ def export_members(record, tenant_id, filters, locale=None):
     stmt = services.directory_stmt(tenant, subtree=filters.get("subtree", False), status=filters.get("status"),
                                    union=union, verified=filters.get("verified"), q=filters.get("q"))
     total = services.count(session, stmt)
+    done = 0
     with owner_locale(actor, locale):
-        header = [_("Name"), _("ID number"), _("Mobile number"), _("Union"), _("Status"), _("Verification"),
-                  _("Account"), _("Applied"), _("Decided")]
-        rows = []
+        book = xlsx.Book(zone=zone_of(tenant))
+        sheet = book.sheet(_("Members"), [_("Name"), _("ID number"), _("Mobile number"), _("Union"), _("Status"),
+                                          _("Verification"), _("Account"), _("Applied"), _("Decided")])
         for chunk in services.chunks(session, stmt, BATCH):
             for m in chunk:
-                rows.append([m.real_name or "", m.id_masked or "", m.phone or "", m.tenant.name,
-                             str(schemas.STATUS_LABELS.get(m.status, m.status)),
-                             _("On the roster") if m.verified else _("Not verified"), m.user.username,
-                             m.created_at.strftime("%Y-%m-%d %H:%M"),
-                             m.decided_at.strftime("%Y-%m-%d %H:%M") if m.decided_at else ""])
-            record.set_progress(session, len(rows), total)
-        content = files.xlsx(_("Members"), header, rows)
-    row = files.store(session, kind="export", tenant_id=tenant.id, owner_id=actor.id, job_id=record.id,
-                      filename=f"members-{tenant.slug}.xlsx", content=content)
+                sheet.append([m.real_name or "", m.id_masked or "", m.phone or "", m.tenant.name,
+                              schemas.STATUS_LABELS.get(m.status, m.status),
+                              _("On the roster") if m.verified else _("Not verified"), m.user.username,
+                              m.created_at, m.decided_at])
+            done += len(chunk)
+            record.set_progress(session, done, total)
+        content = book.save()
+    row = services.keep_file(session, kind="export", tenant_id=tenant.id, owner_id=actor.id, job_id=record.id,
+                             filename=f"members-{tenant.slug}.xlsx", content=content)
     audit(session, action="member.export", actor=actor, tenant=tenant, target=tenant.slug,
-          detail={"rows": len(rows), "subtree": bool(filters.get("subtree"))})
-    return {"rows": len(rows), "file": row.id}
+          detail={"rows": done, "subtree": bool(filters.get("subtree"))})
+    return {"rows": done, "file": row.id}
 
 
 @job("imports")
 def import_roster(record, tenant_id, upload_id, locale=None):
     """Import an uploaded roster; the upload (plaintext ID numbers, encrypted at rest) is deleted after."""
-    from union_saas.members import importer, roster
+    from union_saas.members import importer
     from union_saas.members.models import MemberFile
 
     session = db.session
@@ -78,20 +80,21 @@ def import_roster(record, tenant_id, upload_id, locale=None):
         raise Forbidden("the upload is gone")
     try:
         tenant, actor = load(session, record, tenant_id, "member.import")
-        raw, kind = files.content_of(upload), roster.kind_of(upload.filename)
+        raw = files.read(upload.file)
+        kind = "csv" if upload.file.content_type == files.CSV.content_type else "xlsx"
         with owner_locale(actor, locale):
             # Reading and checking commit the progress only: nothing is written before every row is checked.
             def progress(done, total):
                 record.set_progress(session, min(done, total) * 8 // 10, total)
 
             result = importer.import_roster(session, actor, tenant, raw, kind, job_id=record.id, progress=progress)
-        session.delete(upload)
+        services.drop_file(session, upload_id)
         # Listeners (insights: the federation's figures) act in this transaction, once the rows are in.
         signals.bulk_import_finished.send(session, tenant=tenant, kind="roster", rows=result.get("rows", 0))
         return result
     except Exception:
         session.rollback()
-        session.execute(sa.delete(MemberFile).where(MemberFile.id == upload_id))
+        services.drop_file(session, upload_id)
         session.commit()
         raise
 
@@ -102,5 +105,9 @@ def delete_expired_files(session):
     (hourly); an upload whose import never ran is deleted after the same time."""
     from union_saas.members.models import MemberFile
 
-    gone = session.execute(sa.delete(MemberFile).where(MemberFile.created_at < file_expiry_cutoff()))
-    return {"deleted": gone.rowcount}
+    expired = session.execute(sa.select(MemberFile.id, MemberFile.file_id)
+                              .where(MemberFile.created_at < file_expiry_cutoff())).all()
+    if expired:
+        session.execute(sa.delete(MemberFile).where(MemberFile.id.in_([row.id for row in expired])))
+        files.delete(session, *[row.file_id for row in expired if row.file_id])
+    return {"deleted": len(expired)}

@@ -20,7 +20,7 @@ from union_saas.access.guards import (
     tenant_public,
     tenant_view,
 )
-from union_saas.core import jobs
+from union_saas.core import files, jobs
 from union_saas.core.errors import DomainError, ValidationFailed
 from union_saas.core.forms import form_page
 from union_saas.core.pagination import paginate
@@ -28,8 +28,8 @@ from union_saas.core.qr import qr_svg
 from union_saas.core.views import job_doc
 from union_saas.core.web import safe_next, signing_key
 from union_saas.extensions import db
-from union_saas.members import files, schemas, services, tasks
 from union_saas.members import poster as posters
+from union_saas.members import schemas, services, tasks
 from union_saas.members.models import STATUSES
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.sections import manage_tab, section
@@ -287,7 +287,7 @@ def job_page(tenant, job):
 @bp.route("/manage/<slug>/members/files/<int:file_id>")
 @tenant_view("member.view", record="member_file")
 def download(tenant, member_file):
-    return files.send(member_file)
+    return files.send(member_file.file)
 
 
 @bp.route("/manage/<slug>/roster", methods=["GET"])

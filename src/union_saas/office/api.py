@@ -1,9 +1,9 @@
 """Office API (API.md, Office): notices, inboxes, receipts, tasks, assignments, reports."""
-from flask import current_app, send_from_directory
+from flask import current_app
 from flask_login import current_user
 
 from union_saas.access.guards import record_view, signed_in, tenant_view
-from union_saas.core import jobs
+from union_saas.core import files, jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.pagination import EmptyPage, PageArgs, page_schema, paginate
 from union_saas.extensions import db
@@ -221,7 +221,8 @@ def upload(form, files, assignment):
     task, tenant = assignment.task, assignment.tenant
     a = services.save_attachment(db.session, current_app, current_user, assignment, task, tenant, form["field"],
                                  files["file"])
-    return {"id": a.id, "field": a.field, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+    return {"id": a.id, "field": a.field, "filename": a.file.filename, "content_type": a.file.content_type,
+            "size": a.file.size}
 
 
 @blp.route("/attachments/<int:attachment_id>", methods=["GET"])
@@ -229,8 +230,7 @@ def upload(form, files, assignment):
 @blp.alt_response(404, description="No such file, or not visible to the caller")
 @record_view("attachment")
 def download(attachment):
-    return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
-                               download_name=attachment.filename, mimetype=attachment.content_type)
+    return files.send(attachment.file)
 
 
 @blp.route("/tasks/<int:task_id>/export", methods=["POST"])

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from union_saas.access import engine
+from union_saas.core import files
 from union_saas.core.errors import Forbidden, NotFound
 from union_saas.extensions import db
 from union_saas.office import schemas, services
@@ -65,11 +66,11 @@ def task_scope(task, under_slug):
 
 def recent_exports(task, tenant):
     """The caller's last finished exports of ``task`` that have their file (one query)."""
-    from union_saas.core.jobs import JobFile, JobRecord
+    from union_saas.core.jobs import JobRecord
     from union_saas.office.tasks import export_reports
 
-    records = db.session.scalars(sa.select(JobRecord).join(JobFile, JobFile.job_id == JobRecord.id).where(
-        JobRecord.owner_id == current_user.id, JobRecord.tenant_id == tenant.id,
+    records = db.session.scalars(sa.select(JobRecord).where(
+        JobRecord.file_id.is_not(None), JobRecord.owner_id == current_user.id, JobRecord.tenant_id == tenant.id,
         JobRecord.kind == export_reports.job_name, JobRecord.status == "finished")
         .order_by(JobRecord.created_at.desc()).limit(20)).all()
     return [r for r in records if r.args and r.args[0] == task.id][:3]
@@ -77,7 +78,4 @@ def recent_exports(task, tenant):
 
 def send_notice_file(attachment):
     """A file of a notice (the guard checked that the caller may read the notice)."""
-    from flask import current_app, send_from_directory
-
-    return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
-                               download_name=attachment.filename, mimetype=attachment.content_type)
+    return files.send(attachment.file)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from union_saas.core import files
 from union_saas.core.db import Base, created_at_column
 from union_saas.tenancy.content import TenantOwned
 
@@ -169,7 +170,7 @@ class Assignment(TenantOwned, Base):
 
 
 class Attachment(Base):
-    """A file of a report, stored under OFFICE_UPLOAD_DIR by a random name."""
+    """A file of a report (in the file store)."""
 
     __tablename__ = "office_attachment"
     __table_args__ = (sa.Index("ix_office_attachment_assignment", "assignment_id", "field"),)
@@ -177,32 +178,28 @@ class Attachment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("office_assignment.id", ondelete="CASCADE"))
     field: Mapped[str] = mapped_column(sa.String(60))
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int]
+    file_id: Mapped[int] = files.file_column()
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     assignment = relationship("Assignment", lazy="raise")
+    file = relationship(files.StoredFile, lazy="joined", innerjoin=True)
 
 
 class NoticeAttachment(Base):
-    """A file sent with a notice, stored under OFFICE_UPLOAD_DIR by a random name."""
+    """A file sent with a notice (in the file store)."""
 
     __tablename__ = "office_notice_attachment"
     __table_args__ = (sa.Index("ix_office_notice_attachment_notice", "notice_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     notice_id: Mapped[int] = mapped_column(sa.ForeignKey("office_notice.id", ondelete="CASCADE"))
-    filename: Mapped[str] = mapped_column(sa.String(200))
-    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
-    content_type: Mapped[str] = mapped_column(sa.String(100))
-    size: Mapped[int]
+    file_id: Mapped[int] = files.file_column()
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = created_at_column()
 
     notice = relationship("Notice", lazy="raise")
+    file = relationship(files.StoredFile, lazy="joined", innerjoin=True)
 
 
 NOTIFICATION_KINDS = ("notice.reminder", "task.due_soon", "task.due_today")

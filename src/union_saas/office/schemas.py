@@ -245,7 +245,7 @@ class NoticeFileSchema(ma.Schema):
 
 
 def notice_file_doc(a):
-    return {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size}
+    return {"id": a.id, "filename": a.file.filename, "content_type": a.file.content_type, "size": a.file.size}
 
 
 def assignment_doc(assignment, task, slug, now=None):

@@ -5,8 +5,6 @@ at the time it was made; the rollup under a tenant groups the rows below that te
 next path segment, in one query, whatever the number of tenants.
 """
 import math
-import os
-import uuid
 from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
@@ -16,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from union_saas.access import engine, resources
+from union_saas.core import files, xlsx
 from union_saas.core.audit import record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -53,10 +52,6 @@ def insert_missing(session, model, rows, keys):
 def child_segment(column, prefix):
     """The id segment that follows ``prefix`` in ``column``: which child of the prefix a row lies under."""
     return sa.func.substr(column, len(prefix) + 1, SEGMENT)
-
-
-def as_local(value):
-    return value.astimezone(LOCAL_ZONE) if value else value
 
 
 def tenants_by_id(session, ids):
@@ -622,78 +617,20 @@ def totals(rows, task):
 
 # --- attachments ------------------------------------------------------------------------------------
 
-# extension -> (content type, how the file must start; None: UTF-8 text)
-ALLOWED_FILES = {
-    "pdf": ("application/pdf", (b"%PDF-",)),
-    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
-    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK\x03\x04",)),
-    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK\x03\x04",)),
-    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK\x03\x04",)),
-    "txt": ("text/plain", None),
-    "csv": ("text/csv", None),
-}
+# What offices may attach to notices and reports (the file store proves each from its content).
+FILE_KINDS = (files.PDF, files.PNG, files.JPEG, files.DOCX, files.XLSX, files.PPTX, files.TXT, files.CSV)
 DEFAULT_MAX_UPLOAD = 10 * 1024 * 1024
 
 
-def upload_dir(app):
-    path = app.config.get("OFFICE_UPLOAD_DIR") or os.path.join(app.instance_path, "office-uploads")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
-def check_upload(filename, head, size, max_bytes):
-    """(extension, content type) of an allowed file, or 422 on field ``file``."""
-    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    allowed = ", ".join(sorted(ALLOWED_FILES))
-    if ext not in ALLOWED_FILES:
-        raise ValidationFailed(_("This kind of file is not accepted."),
-                               errors={"file": [_("Allowed: %(types)s.", types=allowed)]})
-    if size > max_bytes:
-        raise ValidationFailed(_("The file is too large."),
-                               errors={"file": [_("At most %(mb)d MB.", mb=max_bytes // (1024 * 1024))]})
-    if size == 0:
-        raise ValidationFailed(errors={"file": [_("The file is empty.")]})
-    content_type, magic = ALLOWED_FILES[ext]
-    if magic is None:
-        try:
-            head.decode("utf-8")
-        except UnicodeDecodeError as error:
-            if error.start < len(head) - 4:  # a character cut at the end of the sample is fine
-                raise ValidationFailed(errors={"file": [_("The file's content does not match its type.")]}) from None
-    elif not any(head.startswith(m) for m in magic):
-        raise ValidationFailed(errors={"file": [_("The file's content does not match its type.")]})
-    return ext, content_type
-
-
-def read_upload(app, storage):
-    """Read and check an uploaded file, writing nothing: (filename, extension, content type, data); 422 if not allowed."""
-    max_bytes = app.config.get("OFFICE_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD)
-    data = storage.read(max_bytes + 1)
-    filename = os.path.basename((storage.filename or "").replace("\\", "/"))[:200] or "file"
-    ext, content_type = check_upload(filename, data[:4096], len(data), max_bytes)
-    return filename, ext, content_type, data
-
-
-def write_upload(app, checked):
-    """Write a checked upload under a random name: (filename, stored name, content type, size)."""
-    filename, ext, content_type, data = checked
-    stored = f"{uuid.uuid4().hex}.{ext}"
-    with open(os.path.join(upload_dir(app), stored), "wb") as out:
-        out.write(data)
-    return filename, stored, content_type, len(data)
-
-
-def store_upload(app, storage):
-    return write_upload(app, read_upload(app, storage))
+def check_upload(app, storage) -> files.Upload:
+    """An uploaded file, read and checked, writing nothing; 422 on ``file`` if it is not allowed."""
+    return files.check(storage, FILE_KINDS, max_bytes=app.config.get("OFFICE_UPLOAD_MAX_BYTES", DEFAULT_MAX_UPLOAD))
 
 
 def attach_to_notice(session, app, user, notice, storage=None, checked=None) -> NoticeAttachment:
-    """A file sent with a notice (its sender only: checked by the caller); ``checked``: from ``read_upload``."""
-    filename, stored, content_type, size = write_upload(app, checked or read_upload(app, storage))
-    attachment = NoticeAttachment(notice_id=notice.id, filename=filename, stored_name=stored,
-                                  content_type=content_type, size=size, uploaded_by_id=user.id)
+    """A file sent with a notice (its sender only: checked by the caller); ``checked``: from ``check_upload``."""
+    stored = files.save_upload(session, checked or check_upload(app, storage))
+    attachment = NoticeAttachment(notice_id=notice.id, file=stored, uploaded_by_id=user.id)
     session.add(attachment)
     session.flush()
     return attachment
@@ -734,9 +671,8 @@ def save_attachment(session, app, user, assignment, task, tenant, field, storage
     spec = next((f for f in task.fields if f["name"] == field), None)
     if spec is None or spec["kind"] != "file":
         raise ValidationFailed(errors={"field": [_("This task has no file field of this name.")]})
-    filename, stored, content_type, size = store_upload(app, storage)
-    attachment = Attachment(assignment_id=assignment.id, field=field, filename=filename, stored_name=stored,
-                            content_type=content_type, size=size, uploaded_by_id=user.id)
+    stored = files.save_upload(session, check_upload(app, storage))
+    attachment = Attachment(assignment_id=assignment.id, field=field, file=stored, uploaded_by_id=user.id)
     session.add(attachment)
     session.flush()
     return attachment
@@ -749,48 +685,45 @@ def attachments_of(session, assignment):
 
 # --- export -----------------------------------------------------------------------------------------
 
-def write_export(session, task, out, progress=None, locale=None) -> int:
-    """All assignments of ``task`` with their reports, to ``out``, a path or a binary file (openpyxl,
-    write-only, streamed)."""
+def write_export(session, task, out, progress=None, locale=None, zone=None) -> int:
+    """All assignments of ``task`` with their reports, to ``out``, a path or a binary file (streamed), times
+    in ``zone`` (the assigning union's)."""
     from flask import current_app
     from flask_babel import force_locale
 
     with force_locale(locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return _write_export(session, task, out, progress)
+        return _write_export(session, task, out, progress, zone or LOCAL_ZONE)
 
 
-def _write_export(session, task, out, progress):
-    from openpyxl import Workbook
-
+def _write_export(session, task, out, progress, zone):
     total = session.scalar(sa.select(sa.func.count()).where(Assignment.task_id == task.id))
-    files = {}
+    names = {}
     if any(f["kind"] == "file" for f in task.fields):
         for assignment_id, field, filename in session.execute(
-                sa.select(Attachment.assignment_id, Attachment.field, Attachment.filename)
+                sa.select(Attachment.assignment_id, Attachment.field, files.StoredFile.filename)
                 .join(Assignment, Assignment.id == Attachment.assignment_id)
+                .join(files.StoredFile, files.StoredFile.id == Attachment.file_id)
                 .where(Assignment.task_id == task.id).order_by(Attachment.id)):
-            files.setdefault((assignment_id, field), []).append(filename)
+            names.setdefault((assignment_id, field), []).append(filename)
     parent = sa.orm.aliased(Tenant)
     stmt = (sa.select(Assignment, Tenant.slug, Tenant.name, parent.name)
             .join(Tenant, Tenant.id == Assignment.tenant_id).outerjoin(parent, parent.id == Tenant.parent_id)
             .where(Assignment.task_id == task.id).order_by(Assignment.tenant_path)
             .execution_options(yield_per=BATCH))
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(task.title[:31].replace("/", "-") or "reports")
-    sheet.append([_("Union"), _("Address"), _("Parent union"), _("Status"), _("Submitted at"), _("Reason")]
-                 + [f["name"] for f in task.fields])
+    book = xlsx.Book(zone=zone)
+    sheet = book.sheet(task.title or _("Reports"), [_("Union"), _("Address"), _("Parent union"), _("Status"),
+                                                    _("Submitted at"), _("Reason")] + [f["name"] for f in task.fields])
     done = 0
     for assignment, slug, name, parent_name in session.execute(stmt):
         report = assignment.report or {}
         values = []
         for f in task.fields:
             if f["kind"] == "file":
-                values.append(", ".join(files.get((assignment.id, f["name"]), [])))
+                values.append(", ".join(names.get((assignment.id, f["name"]), [])))
             else:
                 values.append(report.get(f["name"]) if assignment.status in DONE else None)
-        submitted = as_local(assignment.submitted_at)
-        sheet.append([name, slug, parent_name, str(STATUS_LABELS_PLAIN.get(assignment.status, assignment.status)),
-                      submitted.replace(tzinfo=None) if submitted else None, assignment.reason] + values)
+        sheet.append([name, slug, parent_name, STATUS_LABELS_PLAIN.get(assignment.status, assignment.status),
+                      assignment.submitted_at, assignment.reason] + values)
         done += 1
         if progress and done % BATCH == 0:
             progress(done, total)
@@ -865,15 +798,17 @@ def _assignment_visible(session, user, assignment):
 
 
 def _load_attachment(session, attachment_id):
+    """An attachment for its download: with its bytes (the routes that name one send it)."""
     return session.scalar(sa.select(Attachment).options(
         joinedload(Attachment.assignment).joinedload(Assignment.task),
-        joinedload(Attachment.assignment).joinedload(Assignment.tenant)).where(Attachment.id == attachment_id))
+        joinedload(Attachment.assignment).joinedload(Assignment.tenant),
+        joinedload(Attachment.file).undefer(files.StoredFile.content)).where(Attachment.id == attachment_id))
 
 
 def _load_notice_file(session, file_id):
-    return session.scalar(sa.select(NoticeAttachment).options(joinedload(NoticeAttachment.notice)
-                                                              .joinedload(Notice.tenant))
-                          .where(NoticeAttachment.id == file_id))
+    return session.scalar(sa.select(NoticeAttachment).options(
+        joinedload(NoticeAttachment.notice).joinedload(Notice.tenant),
+        joinedload(NoticeAttachment.file).undefer(files.StoredFile.content)).where(NoticeAttachment.id == file_id))
 
 
 NOTICE = resources.register("notice", Notice, load=_load_notice, manage="notice.send", inside=_notice_inside,

@@ -7,8 +7,10 @@ import io
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
+from union_saas.core import xlsx
 from union_saas.core.errors import Forbidden
-from union_saas.core.jobs import XLSX, job, periodic
+from union_saas.core.i18n import zone_of
+from union_saas.core.jobs import job, periodic
 from union_saas.extensions import db
 from union_saas.office import services
 from union_saas.office.models import Notice
@@ -74,11 +76,11 @@ def export_reports(record, task_id):
     task = session.get(Task, task_id)
     if task is None:
         raise Forbidden("the task is gone")
-    _tenant, actor = _still_allowed(session, record, "task.assign", task.tenant_id)
+    tenant, actor = _still_allowed(session, record, "task.assign", task.tenant_id)
     out = io.BytesIO()
-    rows = services.write_export(session, task, out, locale=actor.locale,
-                                 progress=lambda done, total: record.set_progress(session, done, total))
-    record.attach_file(session, f"task-{task.id}-reports.xlsx", XLSX, out.getvalue())
+    rows = services.write_export(session, task, out, locale=actor.locale, zone=zone_of(tenant),
+                                 progress=lambda done, total: record.report_progress(session, done, total))
+    record.attach_file(session, f"task-{task.id}-reports.xlsx", xlsx.MIMETYPE, out.getvalue())
     return {"rows": rows}
 
 

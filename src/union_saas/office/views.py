@@ -6,7 +6,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -15,7 +14,7 @@ from flask_login import current_user
 
 from union_saas.access import engine
 from union_saas.access.guards import record_view, tenant_public, tenant_view
-from union_saas.core import jobs
+from union_saas.core import files, jobs
 from union_saas.core.errors import ValidationFailed
 from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
@@ -117,7 +116,7 @@ def send_notice(tenant):
         "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
         "to": form_to(form) or "children"})
     # Every file is checked before anything is written: a bad one leaves nothing behind.
-    checked = [services.read_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
+    checked = [services.check_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
     item = services.send_notice(db.session, current_user, tenant, data)
     for upload in checked:
         services.attach_to_notice(db.session, current_app, current_user, item, checked=upload)
@@ -376,8 +375,7 @@ def download(tenant, attachment):
     item = attachment.assignment
     if item.tenant_id != tenant.id and not services.may_decide(db.session, current_user, item, item.task):
         raise services.NotFound(_("No such file."))
-    return send_from_directory(services.upload_dir(current_app), attachment.stored_name, as_attachment=True,
-                               download_name=attachment.filename, mimetype=attachment.content_type)
+    return files.send(attachment.file)
 
 
 @bp.route("/manage/<slug>/office/tasks/<int:task_id>/export", methods=["POST"])
