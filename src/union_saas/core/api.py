@@ -2,10 +2,14 @@
 import http
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from flask_smorest import Api as _Api
 from flask_smorest import Blueprint as _Blueprint
+from flask_smorest import abort
 from flask_smorest.spec import prepare_response
 from webargs.flaskparser import FlaskParser
+
+from union_saas.core.text import nul_errors
 
 PROBLEM = "application/problem+json"
 
@@ -27,17 +31,10 @@ class Parser(FlaskParser):
     DEFAULT_VALIDATION_STATUS = 422
 
     def _handle_invalid_json_error(self, error, req, *args, **kwargs):
-        from flask_babel import gettext as _
-        from flask_smorest import abort
-
         abort(422, errors={"json": [_("The body is not valid JSON.")]})
 
     def parse(self, *args, **kwargs):
         """Text holding a NUL character is refused like any bad field (PostgreSQL cannot compare it)."""
-        from flask_smorest import abort
-
-        from union_saas.core.web import nul_errors
-
         data = super().parse(*args, **kwargs)
         errors = nul_errors(data)
         if errors:

@@ -1,8 +1,30 @@
-"""Request plumbing: one commit per request, safe redirects, ids in paths, NUL characters refused."""
+"""Request plumbing: one commit per request, safe redirects, ids in paths, NUL characters refused.
+
+Core's layers, bottom up: ``db`` (models' base), ``errors`` (domain errors, problem+json), ``text``, ``web``
+and ``api`` (requests), ``jobs``; ``extensions`` binds the Flask extensions between ``db`` and ``errors``.
+"""
+import logging
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.routing import IntegerConverter
+
+from union_saas.core import jobs
+from union_saas.core.db import database_unavailable
+from union_saas.core.errors import (
+    NotFound,
+    ValidationFailed,
+    problem,
+    service_unavailable,
+)
+from union_saas.core.text import nul_errors
+from union_saas.extensions import api as rest_api
+from union_saas.extensions import csrf, db
+
+log = logging.getLogger(__name__)
 
 
 def reset_request_state():
@@ -11,9 +33,6 @@ def reset_request_state():
     Requests made while an app context is already pushed (the tests do that) share that context's
     ``g``; without this, a user, grants, a locale or a per-request cache would leak from one to the next.
     """
-    from flask import g
-    from flask_babel import refresh
-
     for name in list(vars(g)):
         g.pop(name, None)
     refresh()  # the locale is chosen per request
@@ -22,15 +41,6 @@ def reset_request_state():
 def commit_on_success(response):
     """Commit once when the request succeeded; otherwise the error handler already rolled back. Then hand
     on the jobs it recorded: if that fails, they are committed all the same, and the sweeper hands them on."""
-    import logging
-
-    from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-
-    from union_saas.core import jobs
-    from union_saas.core.db import database_unavailable
-    from union_saas.core.errors import problem, service_unavailable
-    from union_saas.extensions import db
-
     if response.status_code >= 400:
         db.session.rollback()
         return response
@@ -39,24 +49,21 @@ def commit_on_success(response):
     except DBAPIError as error:
         db.session.rollback()
         if database_unavailable(error):
-            logging.getLogger(__name__).warning("the database went away at the commit of %s %s: %s",
-                                                request.method, request.path, error.orig)
+            log.warning("the database went away at the commit of %s %s: %s", request.method, request.path,
+                        error.orig)
             return service_unavailable()
         if not isinstance(error, (IntegrityError, OperationalError)):
             raise
-        return problem(409, "The change conflicts with another one made at the same time; try again.")
+        return problem(409, _("The change conflicts with another one made at the same time; reload and try again."))
     try:
         jobs.dispatch_pending()
     except Exception:  # the work is committed: its jobs wait, queued, for the sweeper
-        logging.getLogger(__name__).exception("the jobs of %s %s were not handed on", request.method, request.path)
+        log.exception("the jobs of %s %s were not handed on", request.method, request.path)
     return response
 
 
 def add_blueprints(app, pages, api=None):
     """Register a domain's pages and its API (exempt from CSRF: the API signs in by bearer token only)."""
-    from union_saas.extensions import api as rest_api
-    from union_saas.extensions import csrf
-
     app.register_blueprint(pages)
     if api is not None:
         rest_api.register_blueprint(api)
@@ -93,35 +100,10 @@ class IdConverter(IntegerConverter):
         return number if number <= self.max else 0
 
 
-def has_nul(value):
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(v) for v in value)
-    return False
-
-
-def nul_errors(data):
-    """Field -> message for each field of ``data`` (a mapping) holding a NUL character anywhere."""
-    from flask_babel import gettext as _
-
-    if not hasattr(data, "items"):
-        return {"json": [_("Must not contain the NUL character.")]} if has_nul(data) else {}
-    items = data.items(multi=True) if hasattr(data, "getlist") else data.items()
-    return {str(key).replace("\x00", ""): [_("Must not contain the NUL character.")]
-            for key, value in items if has_nul(key) or has_nul(value)}
-
-
 def refuse_nul_characters():
     """No text the database stores or compares may hold a NUL character (PostgreSQL answers with an
     error, not a mismatch): a path holding one names nothing (404); page forms and queries holding one
     are refused (422). The API's declared input is checked by its parser (``core.api.Parser``)."""
-    from flask_babel import gettext as _
-
-    from union_saas.core.errors import NotFound, ValidationFailed
-
     if "\x00" in request.path:
         raise NotFound(_("Not found."))
     if request.path.startswith("/api/"):
