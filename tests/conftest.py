@@ -1,6 +1,11 @@
 """Fixtures: the app, a database whose writes each test discards, factories, clients, query counts.
 
 SQLite by default; PostgreSQL and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set (CI sets both).
+
+Under pytest-xdist (``make test`` runs ``-n auto``) each worker has a database of its own: a SQLite file
+in its own tmp folder; on PostgreSQL ``<name>_gw0``, ``<name>_gw1``... made next to TEST_DATABASE_URL's
+database (created at the start of the session and dropped at its end); on Redis the db number of
+TEST_REDIS_URL plus the worker's index. Uploads and other instance/ files go to the session's tmp folder.
 """
 import itertools
 import os
@@ -25,11 +30,123 @@ PASSWORD = "correct horse battery staple"
 _ids = itertools.count(1)
 
 
-def database_url(tmp_path_factory):
+# Workers per CPU under ``-n auto``: the suite on PostgreSQL mostly waits for round trips (measured on
+# 2 CPUs: see pytest_xdist_auto_num_workers); on SQLite it is CPU-bound.
+POSTGRES_WORKERS_PER_CPU = 2
+
+
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker a CPU on SQLite; on PostgreSQL, where a test mostly waits for the server,
+    POSTGRES_WORKERS_PER_CPU a CPU; never more than the Redis dbs from TEST_REDIS_URL's number up."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = cpus * POSTGRES_WORKERS_PER_CPU if is_postgres() else cpus
+    return max(1, min(workers, _redis_dbs_left() or workers))
+
+
+def _redis_dbs_left():
+    """How many Redis dbs there are from TEST_REDIS_URL's number up (None: no Redis, or it does not say)."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    connection = Redis.from_url(url, socket_connect_timeout=1)
+    try:
+        count = int(connection.config_get("databases").get("databases", 0))
+    except (RedisError, ValueError):
+        return None
+    finally:
+        connection.close()
+    return count - connection.connection_pool.connection_kwargs.get("db", 0) or None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests share one worker (its server thread, its browser and the screenshots folder)."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_collection_finish(session):
+    """pytest-xdist runs two tests of one id as one: refuse such a collection (pytest 9.2 builds ids from the
+    function's name alone, so schemathesis's tests, one per API operation, would share one)."""
+    from collections import Counter
+
+    twice = [nodeid for nodeid, n in Counter(item.nodeid for item in session.items).items() if n > 1]
+    if twice:
+        raise pytest.UsageError(f"{len(twice)} test ids name several tests each, e.g. {twice[0]}")
+
+
+def xdist_worker():
+    """The pytest-xdist worker running this session ("gw0", "gw1"...), or None without workers."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def worker_index():
+    worker = xdist_worker()
+    return int(worker.removeprefix("gw")) if worker else 0
+
+
+def postgres_admin_engine(url):
+    return sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1], isolation_level="AUTOCOMMIT",
+                            poolclass=sa.pool.NullPool)
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """The URL of this session's database, used by nobody else at the same time.
+
+    SQLite: a file in the session's (the worker's) tmp folder. PostgreSQL: TEST_DATABASE_URL itself, or
+    under pytest-xdist a database of the worker's own beside it (``test_gw0``), made anew and dropped
+    at the end.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    if not url:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+        return
+    if not xdist_worker() or not is_postgres():
+        yield url
+        return
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{xdist_worker()}"
+    admin = postgres_admin_engine(url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def redis_url():
+    """TEST_REDIS_URL, with the worker's index added to its db number under pytest-xdist."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url or not xdist_worker():
         return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + worker_index()}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """The apps made by the tests keep their files (uploads, ...) in the session's tmp folder, not in the
+    repository's instance/ that workers and other runs share."""
+    folder = tmp_path_factory.mktemp("instance")
+    before = os.environ.get("UNION_SAAS_INSTANCE")
+    os.environ["UNION_SAAS_INSTANCE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("UNION_SAAS_INSTANCE", None)
+    else:
+        os.environ["UNION_SAAS_INSTANCE"] = before
 
 
 class CommittingClient(FlaskClient):
@@ -46,16 +163,19 @@ class CommittingClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    overrides = {"DATABASE_URL": database_url(tmp_path_factory)}
-    if os.environ.get("TEST_REDIS_URL"):
-        overrides.update(REDIS_URL=os.environ["TEST_REDIS_URL"], JOBS_INLINE=False)
+def app(database, instance_folder):
+    overrides = {"DATABASE_URL": database}
+    redis = redis_url()
+    if redis:
+        overrides.update(REDIS_URL=redis, JOBS_INLINE=False)
     app = create_app("testing", **overrides)
     app.test_client_class = CommittingClient
-    if os.environ.get("TEST_REDIS_URL"):
+    if redis:
         from redis import Redis
 
-        Redis.from_url(os.environ["TEST_REDIS_URL"]).flushdb()  # a test database of its own
+        connection = Redis.from_url(redis)
+        _check_redis_db(connection, redis)
+        connection.flushdb()  # a test database of its own
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -64,6 +184,20 @@ def app(tmp_path_factory):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+def _check_redis_db(connection, url):
+    """A worker's db number past the server's last one is an error that names the way out."""
+    from redis.exceptions import ResponseError
+
+    try:
+        count = int(connection.config_get("databases").get("databases", 0))
+    except ResponseError:  # CONFIG may be switched off: SELECT will say it then
+        return
+    db = connection.connection_pool.connection_kwargs.get("db", 0)
+    if db >= count:
+        pytest.exit(f"{url}: Redis has databases 0..{count - 1} only; with pytest-xdist each worker adds its "
+                    f"index to TEST_REDIS_URL's db number: choose a lower one, or fewer workers (-n)", 2)
 
 
 class ConnectionBoundSession(FlaskSession):
