@@ -30,35 +30,42 @@ PASSWORD = "correct horse battery staple"
 _ids = itertools.count(1)
 
 
-# Workers per CPU under ``-n auto``: the suite on PostgreSQL mostly waits for round trips (measured on
-# 2 CPUs: see pytest_xdist_auto_num_workers); on SQLite it is CPU-bound.
-POSTGRES_WORKERS_PER_CPU = 2
-
-
 def pytest_xdist_auto_num_workers(config):
-    """``-n auto``: one worker a CPU on SQLite; on PostgreSQL, where a test mostly waits for the server,
-    POSTGRES_WORKERS_PER_CPU a CPU; never more than the Redis dbs from TEST_REDIS_URL's number up."""
+    """``-n auto``: one worker a CPU on SQLite (CPU-bound); on PostgreSQL one and a half a CPU (at least a
+    CPU and one), never more than the Redis dbs from TEST_REDIS_URL's number up.
+
+    On PostgreSQL one worker alone keeps about 0.65 of a CPU busy (itself and its server process; the rest
+    of the time it waits for round trips). Measured on 2 CPUs (whole suite, runs made back to back): 2
+    workers 524 s, 3 workers 562-568 s, 4 workers 547-579 s, 6 workers 761 s, on a machine that other
+    runs kept busy; every worker added costs 15-25 s of CPU (its own collection, app and caches), so past
+    the point where the CPUs are full more workers only slow the run down.
+    """
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    workers = cpus * POSTGRES_WORKERS_PER_CPU if is_postgres() else cpus
-    return max(1, min(workers, _redis_dbs_left() or workers))
+    workers = max(cpus + 1, cpus * 3 // 2) if is_postgres() else cpus
+    left = _redis_dbs_left()
+    return max(1, min(workers, left if left is not None else workers))
 
 
-def _redis_dbs_left():
-    """How many Redis dbs there are from TEST_REDIS_URL's number up (None: no Redis, or it does not say)."""
-    url = os.environ.get("TEST_REDIS_URL")
+def _redis_dbs_left(url=None):
+    """How many Redis dbs there are from ``url``'s (TEST_REDIS_URL's) number up; None: no Redis, or it
+    does not say."""
+    from urllib.parse import urlsplit
+
+    url = url or os.environ.get("TEST_REDIS_URL")
     if not url:
         return None
     from redis import Redis
     from redis.exceptions import RedisError
 
-    connection = Redis.from_url(url, socket_connect_timeout=1)
+    parts = urlsplit(url)
+    connection = Redis.from_url(parts._replace(path="/0").geturl(), socket_connect_timeout=1)
     try:
         count = int(connection.config_get("databases").get("databases", 0))
-    except (RedisError, ValueError):
+    except (RedisError, ValueError):  # no Redis, or CONFIG switched off
         return None
     finally:
         connection.close()
-    return count - connection.connection_pool.connection_kwargs.get("db", 0) or None
+    return count - int(parts.path.strip("/") or 0)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -173,9 +180,8 @@ def app(database, instance_folder):
     if redis:
         from redis import Redis
 
-        connection = Redis.from_url(redis)
-        _check_redis_db(connection, redis)
-        connection.flushdb()  # a test database of its own
+        _check_redis_db(redis)
+        Redis.from_url(redis).flushdb()  # a test database of its own
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -186,18 +192,15 @@ def app(database, instance_folder):
         db.engine.dispose()
 
 
-def _check_redis_db(connection, url):
+def _check_redis_db(url):
     """A worker's db number past the server's last one is an error that names the way out."""
-    from redis.exceptions import ResponseError
+    from urllib.parse import urlsplit
 
-    try:
-        count = int(connection.config_get("databases").get("databases", 0))
-    except ResponseError:  # CONFIG may be switched off: SELECT will say it then
-        return
-    db = connection.connection_pool.connection_kwargs.get("db", 0)
-    if db >= count:
-        pytest.exit(f"{url}: Redis has databases 0..{count - 1} only; with pytest-xdist each worker adds its "
-                    f"index to TEST_REDIS_URL's db number: choose a lower one, or fewer workers (-n)", 2)
+    db = int(urlsplit(url).path.strip("/") or 0)
+    left = _redis_dbs_left(url)
+    if left is not None and left <= 0:
+        pytest.fail(f"{url}: Redis has no db {db}; under pytest-xdist each worker adds its index to "
+                    f"TEST_REDIS_URL's db number: choose a lower one, or fewer workers (-n)", pytrace=False)
 
 
 class ConnectionBoundSession(FlaskSession):
