@@ -54,8 +54,10 @@ worker: install
 scheduler: install
 	$(BIN)/flask jobs scheduler
 
+# In parallel (pytest-xdist): one worker a CPU on SQLite, more on PostgreSQL (tests/conftest.py says how many
+# and gives each its own database); the browser tests share one worker. PYTEST_ARGS=-n0 runs in one process.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 e2e: install
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)

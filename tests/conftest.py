@@ -1,6 +1,11 @@
 """Fixtures: the app, a database whose writes each test discards, factories, clients, query counts.
 
 SQLite by default; PostgreSQL and Redis when TEST_DATABASE_URL / TEST_REDIS_URL are set (CI sets both).
+
+Under pytest-xdist (``make test`` runs ``-n auto``) each worker has a database of its own: a SQLite file
+in its own tmp folder; on PostgreSQL ``<name>_gw0``, ``<name>_gw1``... made next to TEST_DATABASE_URL's
+database (created at the start of the session and dropped at its end); on Redis the db number of
+TEST_REDIS_URL plus the worker's index. Uploads and other instance/ files go to the session's tmp folder.
 """
 import itertools
 import os
@@ -27,11 +32,130 @@ PASSWORD = "correct horse battery staple"
 _ids = itertools.count(1)
 
 
-def database_url(tmp_path_factory):
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker a CPU on SQLite (CPU-bound); on PostgreSQL one and a half a CPU (at least a
+    CPU and one), never more than the Redis dbs from TEST_REDIS_URL's number up.
+
+    On PostgreSQL one worker alone keeps about 0.65 of a CPU busy (itself and its server process; the rest
+    of the time it waits for round trips). Measured on 2 CPUs (whole suite, runs made back to back): 2
+    workers 524 s, 3 workers 562-568 s, 4 workers 547-579 s, 6 workers 761 s, on a machine that other
+    runs kept busy; every worker added costs 15-25 s of CPU (its own collection, app and caches), so past
+    the point where the CPUs are full more workers only slow the run down.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    workers = max(cpus + 1, cpus * 3 // 2) if is_postgres() else cpus
+    left = _redis_dbs_left()
+    return max(1, min(workers, left if left is not None else workers))
+
+
+def _redis_dbs_left(url=None):
+    """How many Redis dbs there are from ``url``'s (TEST_REDIS_URL's) number up; None: no Redis, or it
+    does not say."""
+    from urllib.parse import urlsplit
+
+    url = url or os.environ.get("TEST_REDIS_URL")
+    if not url:
+        return None
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    parts = urlsplit(url)
+    connection = Redis.from_url(parts._replace(path="/0").geturl(), socket_connect_timeout=1)
+    try:
+        count = int(connection.config_get("databases").get("databases", 0))
+    except (RedisError, ValueError):  # no Redis, or CONFIG switched off
+        return None
+    finally:
+        connection.close()
+    return count - int(parts.path.strip("/") or 0)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    """Browser tests share one worker (its server thread, its browser and the screenshots folder)."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_collection_finish(session):
+    """pytest-xdist runs two tests of one id as one: refuse such a collection (pytest 9.2 builds ids from the
+    function's name alone, so schemathesis's tests, one per API operation, would share one)."""
+    from collections import Counter
+
+    twice = [nodeid for nodeid, n in Counter(item.nodeid for item in session.items).items() if n > 1]
+    if twice:
+        raise pytest.UsageError(f"{len(twice)} test ids name several tests each, e.g. {twice[0]}")
+
+
+def xdist_worker():
+    """The pytest-xdist worker running this session ("gw0", "gw1"...), or None without workers."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def worker_index():
+    worker = xdist_worker()
+    return int(worker.removeprefix("gw")) if worker else 0
+
+
+def postgres_admin_engine(url):
+    return sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1], isolation_level="AUTOCOMMIT",
+                            poolclass=sa.pool.NullPool)
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """The URL of this session's database, used by nobody else at the same time.
+
+    SQLite: a file in the session's (the worker's) tmp folder. PostgreSQL: TEST_DATABASE_URL itself, or
+    under pytest-xdist a database of the worker's own beside it (``test_gw0``), made anew and dropped
+    at the end.
+    """
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
+    if not url:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+        return
+    if not xdist_worker() or not is_postgres():
+        yield url
+        return
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{xdist_worker()}"
+    admin = postgres_admin_engine(url)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def redis_url():
+    """TEST_REDIS_URL, with the worker's index added to its db number under pytest-xdist."""
+    url = os.environ.get("TEST_REDIS_URL")
+    if not url or not xdist_worker():
         return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + worker_index()}"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def instance_folder(tmp_path_factory):
+    """The apps made by the tests keep their files (uploads, ...) in the session's tmp folder, not in the
+    repository's instance/ that workers and other runs share."""
+    folder = tmp_path_factory.mktemp("instance")
+    before = os.environ.get("UNION_SAAS_INSTANCE")
+    os.environ["UNION_SAAS_INSTANCE"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("UNION_SAAS_INSTANCE", None)
+    else:
+        os.environ["UNION_SAAS_INSTANCE"] = before
 
 
 class CommittingClient(FlaskClient):
@@ -48,16 +172,18 @@ class CommittingClient(FlaskClient):
 
 
 @pytest.fixture(scope="session")
-def app(tmp_path_factory):
-    overrides = {"DATABASE_URL": database_url(tmp_path_factory)}
-    if os.environ.get("TEST_REDIS_URL"):
-        overrides.update(REDIS_URL=os.environ["TEST_REDIS_URL"], JOBS_INLINE=False)
+def app(database, instance_folder):
+    overrides = {"DATABASE_URL": database}
+    redis = redis_url()
+    if redis:
+        overrides.update(REDIS_URL=redis, JOBS_INLINE=False)
     app = create_app("testing", **overrides)
     app.test_client_class = CommittingClient
-    if os.environ.get("TEST_REDIS_URL"):
+    if redis:
         from redis import Redis
 
-        Redis.from_url(os.environ["TEST_REDIS_URL"]).flushdb()  # a test database of its own
+        _check_redis_db(redis)
+        Redis.from_url(redis).flushdb()  # a test database of its own
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -66,6 +192,17 @@ def app(tmp_path_factory):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+def _check_redis_db(url):
+    """A worker's db number past the server's last one is an error that names the way out."""
+    from urllib.parse import urlsplit
+
+    db = int(urlsplit(url).path.strip("/") or 0)
+    left = _redis_dbs_left(url)
+    if left is not None and left <= 0:
+        pytest.fail(f"{url}: Redis has no db {db}; under pytest-xdist each worker adds its index to "
+                    f"TEST_REDIS_URL's db number: choose a lower one, or fewer workers (-n)", pytrace=False)
 
 
 class ConnectionBoundSession(FlaskSession):

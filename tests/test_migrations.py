@@ -1,5 +1,4 @@
 """The Alembic migrations build exactly the tables the models describe, on SQLite and PostgreSQL."""
-import os
 from datetime import timedelta
 
 import pytest
@@ -14,10 +13,10 @@ from union_saas.extensions import db
 
 
 @pytest.fixture
-def fresh_database(tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url and url.startswith("postgres"):
-        # a schema of its own inside the test database, dropped afterwards
+def fresh_database(tmp_path, database):
+    url = database
+    if url.startswith("postgres"):
+        # a schema of its own inside the session's (the worker's) test database, dropped afterwards
         engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with engine.begin() as conn:
             conn.execute(sa.text("DROP SCHEMA IF EXISTS migration_check CASCADE"))

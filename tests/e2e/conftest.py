@@ -37,10 +37,10 @@ def db_session():
     yield None
 
 
-def _database(tmp_path_factory):
-    """(url, engine options, cleanup) of a database used by nobody else in this test session."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url or not url.startswith("postgres"):
+def _database(tmp_path_factory, url):
+    """(url, engine options, cleanup) of a database used by nobody else in this test session; ``url`` is
+    the session's (the worker's) database."""
+    if not url.startswith("postgres"):
         path = tmp_path_factory.mktemp("e2e") / "e2e.db"
         return "sqlite:///" + str(path), None, lambda: None
     schema = f"e2e_{os.getpid()}_{uuid.uuid4().hex[:6]}"
@@ -58,11 +58,11 @@ def _database(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def e2e_app(tmp_path_factory):
+def e2e_app(tmp_path_factory, database):
     """An app of its own, with CSRF on as in production, on a database loaded with the demo district."""
     from union_saas.demo import ensure_demo
 
-    url, engine_options, cleanup = _database(tmp_path_factory)
+    url, engine_options, cleanup = _database(tmp_path_factory, database)
     # A short tree page, so that "show more" appears under the demo federation's nine sub-unions.
     overrides = {"DATABASE_URL": url, "WTF_CSRF_ENABLED": True, "TENANT_TREE_PAGE": 6}
     if engine_options:
@@ -119,7 +119,7 @@ def browser():
 def screenshots():
     """The folder of this run's screenshots, emptied first."""
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
-    SCREENSHOTS.mkdir(parents=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
 
 

@@ -56,8 +56,11 @@ def federation(app, db_session):
 def waiting_for_refresh_lock(root_id):
     """How many sessions wait for the federation's refresh lock."""
     with db.engine.connect() as c:
+        # pg_locks lists every database's locks: count this one's only (other runs, other xdist workers)
         return c.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
-                                "AND classid = :ns AND objid = :root"), {"ns": services.LOCK_REFRESH, "root": root_id})
+                                "AND classid = :ns AND objid = :root AND database = "
+                                "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+                        {"ns": services.LOCK_REFRESH, "root": root_id})
 
 
 def test_a_second_refresh_waits_for_the_first_then_recomputes(app, federation):
