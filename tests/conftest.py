@@ -72,10 +72,15 @@ def _redis_dbs_left(url=None):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
-    """Browser tests share one worker (its server thread, its browser and the screenshots folder)."""
+    """Browser tests share one worker (its server thread, its browser and the screenshots folder); so do the
+    fault tests (one stack of gunicorn, workers and a Redis of their own, started once)."""
     for item in items:
-        if item.get_closest_marker("browser") and not item.get_closest_marker("xdist_group"):
+        if item.get_closest_marker("xdist_group"):
+            continue
+        if item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "/tests/faults/" in str(item.path):
+            item.add_marker(pytest.mark.xdist_group("faults"))
 
 
 def pytest_collection_finish(session):
