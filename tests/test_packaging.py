@@ -1,6 +1,7 @@
 """``pip install .`` gives a working app: every domain, its templates, catalogs (compiled), static files and
 migrations are in the wheel, and so are the settings, policies and demo tenants; nothing is read from the
 repository. No setuptools warning on the way."""
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -10,13 +11,18 @@ import pytest
 from tests.conftest import REPO
 
 PKG = REPO / "src" / "union_saas"
+pytestmark = pytest.mark.xdist_group("packaging")  # one wheel, built once
+LEFT_OUT = shutil.ignore_patterns(".git", ".venv", "instance", "test-output", "build", "*.egg-info", "__pycache__",
+                                  "bench", "tests")
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
-    out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the checkout: setuptools writes build/ and *.egg-info beside the sources.
+    source, out = tmp_path_factory.mktemp("source") / "union-saas", tmp_path_factory.mktemp("wheel")
+    shutil.copytree(REPO, source, symlinks=True, ignore=LEFT_OUT)
     built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", str(out), str(REPO)], capture_output=True, text=True, timeout=300, check=False)
+                            "-w", str(out), str(source)], capture_output=True, text=True, timeout=300, check=False)
     assert built.returncode == 0, built.stderr
     warnings = [line for line in (built.stdout + built.stderr).splitlines()
                 if "warn" in line.lower() and "Location" not in line]

@@ -55,6 +55,8 @@ def form_page(render, values=sent_values):
             except DomainError as error:
                 if savepoint.is_active:
                     savepoint.rollback()
+                else:  # a failed flush inside the view already undid the savepoint: start afresh
+                    db.session.rollback()
                 keep_audit(error)
                 for value in kwargs.values():  # what the guards loaded, as they loaded it (relationships too)
                     reload(value)

@@ -162,11 +162,12 @@ def _check_joinable(tenant):
         raise Conflict(_("A partner organisation has no members: join a union instead."))
 
 
-def _flush_or_conflict(session, message):
-    """Flush inside a savepoint; a unique index refusing the change answers 409."""
+def _add_or_conflict(session, row, message):
+    """Add ``row`` inside a savepoint of its own (begun before it is pending, since beginning one flushes):
+    a unique index refusing it answers 409, and the request's transaction goes on."""
     try:
         with session.begin_nested():
-            session.flush()
+            session.add(row)
     except IntegrityError:
         raise Conflict(message) from None
 
@@ -205,10 +206,9 @@ def join(session, user, tenant, *, real_name, id_number, phone) -> Membership:
                    status="active" if entry else "pending", decided_at=now if entry else None,
                    verified_at=now if entry else None, **columns)
     m.tenant = tenant
-    session.add(m)
+    _add_or_conflict(session, m, _("You already have a membership or a request waiting; reload the page."))
     if entry is not None:
         entry.user_id = user.id
-    _flush_or_conflict(session, _("You already have a membership or a request waiting; reload the page."))
     record(session, action="member.join", actor=user, tenant=tenant, target=f"membership:{m.id}",
            detail={"status": m.status, "roster": bool(entry)})
     return m
@@ -311,8 +311,7 @@ def transfer(session, actor, m, target, *, direct=False) -> Membership:
                      id_hash=m.id_hash, id_cipher=m.id_cipher, id_masked=m.id_masked,
                      verified_at=now if verified else None)
     new.tenant = target
-    session.add(new)
-    _flush_or_conflict(session, _("A request is already waiting for review: wait for its outcome first."))
+    _add_or_conflict(session, new, _("A request is already waiting for review: wait for its outcome first."))
     if verified:
         entry.user_id = m.user_id
     record(session, action="member.transfer", actor=actor, tenant=target, target=f"membership:{new.id}",
