@@ -133,7 +133,8 @@ class EntryDecisionSchema(ma.Schema):
 
 
 class AnnulSchema(ma.Schema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=500),
+                              metadata={"description": "why: every voter reads it (required, not blank)"})
 
 
 class AnnulResultSchema(ma.Schema):
