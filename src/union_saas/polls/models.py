@@ -31,9 +31,9 @@ ENTRY_STATUSES = ("pending", "approved", "rejected")
 
 KIND_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice"), "contest": _l("Contest")}
 RESULTS_LABELS = {"live": _l("Results shown live"), "after_close": _l("Results shown after closing")}
-PHASE_LABELS = {"scheduled": _l("Not open yet"), "open": _l("Open"), "closed": _l("Closed"),
+PHASE_LABELS = {"scheduled": _l("Not open yet"), "open": _l("Open for voting"), "closed": _l("Voting closed"),
                 "annulled": _l("Annulled")}
-ENTRY_LABELS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+ENTRY_LABELS = {"pending": _l("Waiting for approval"), "approved": _l("Approved"), "rejected": _l("Not accepted")}
 
 
 class Poll(Published, Base):

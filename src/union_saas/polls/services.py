@@ -155,11 +155,14 @@ def _check_voter(session, v: Viewer, poll):
     return person, membership
 
 
-def _check_window(poll, now, what):
+def _check_window(poll, now, entries=False):
+    from flask_babel import format_datetime
+
     if poll.status == "annulled":
         raise Conflict(_("This poll was annulled."))
     if now < poll.opens_at:
-        raise Conflict(_("%(what)s opens %(t)s.", what=what, t=poll.opens_at.isoformat(timespec="minutes")))
+        when = format_datetime(poll.opens_at, "short")
+        raise Conflict(_("Entries open %(t)s.", t=when) if entries else _("Voting opens %(t)s.", t=when))
     if now >= poll.closes_at:
         raise Conflict(_("This poll has closed."))
 
@@ -242,7 +245,7 @@ def vote(session, v: Viewer, poll, choices, *, now=None) -> str:
     """
     now = now or utcnow()
     person, membership = _check_voter(session, v, poll)
-    _check_window(poll, now, _("Voting"))
+    _check_window(poll, now)
     chosen = _checked_choices(session, poll, choices)
     if session.scalar(sa.select(PollVoter.id).where(PollVoter.poll_id == poll.id, PollVoter.person == person)):
         raise Conflict(_("You have voted in this poll already (one vote per person, from any account)."))
@@ -381,7 +384,7 @@ def submit_entry(session, v: Viewer, poll, data, *, photo=None, now=None) -> Pol
     if poll.kind != "contest":
         raise Conflict(_("Only a contest takes entries."))
     _check_voter(session, v, poll)
-    _check_window(poll, now, _("Submitting entries"))
+    _check_window(poll, now, entries=True)
     entry = PollEntry(poll_id=poll.id, tenant_id=poll.tenant_id, submitted_by_id=v.user.id,
                       label=data["label"].strip(), detail=(data.get("detail") or "").strip(),
                       link=data.get("link") or None, status="pending")
