@@ -81,9 +81,9 @@ def plan(ctx):
         where = n % 3
         tenant, scope = ((ctx.root, "platform"), (rng.choice(streets), "subtree"), (rng.choice(communities), "tenant"))[where]
         multiple = "多选" in question
-        if n < 3:  # open now
+        if n in (0, 1, 3):  # open now (one of them multiple choice)
             opens, closes = now - rng.randint(1, 6) * DAY, now + rng.randint(2, 12) * DAY
-        elif n == 3:  # scheduled
+        elif n == 2:  # scheduled
             opens, closes = now + 2 * DAY, now + 9 * DAY
         else:
             opens = ctx.date_between(ctx.start, now - 20 * DAY)
