@@ -163,3 +163,6 @@ CASES = [
     Case("polls.upload_option_image", "POST", "/manage/poll-options/{option_id}/image", managed(302, officer=403),
          page=True, setup=a_poll, files=image),
 ]
+
+CASES.append(Case("polls.replace_entry_photo", "POST", "/poll-entries/{entry_id}/photo", managed(403, officer=404),
+                  page=True, setup=a_contest_with_an_entry, files=image, members={"member_own": 302}))

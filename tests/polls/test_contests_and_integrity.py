@@ -197,3 +197,23 @@ def test_the_organisers_pages(login_en, world, verified, make_poll, api):
     no_reason = org.post(f"/manage/polls/{poll.id}/annul", data={"reason": ""})
     assert no_reason.status_code == 422 and "Say why" in no_reason.get_data(as_text=True)
     assert org.post(f"/manage/polls/{poll.id}/export").status_code == 302
+
+
+def test_an_author_sees_their_entries_and_replaces_a_pending_photo(login_en, world, verified, make_poll, api,
+                                                                   db_session):
+    poll = contest(make_poll, world["street"])
+    member = verified(world["street"], username="author")
+    entry_id = api(member).post(f"/api/v1/polls/{poll.id}/entries", json={"label": "Hotpot"}).json["id"]
+    page = login_en(member)
+    assert "Hotpot" in page.get(f"/polls/{poll.id}").get_data(as_text=True)
+    bad = page.post(f"/poll-entries/{entry_id}/photo", data={"file": (io.BytesIO(b"GIF89a"), "x.gif")},
+                    content_type="multipart/form-data")
+    assert bad.status_code == 422 and db_session.get(PollEntry, entry_id).photo_id is None
+    ok = page.post(f"/poll-entries/{entry_id}/photo", data={"file": (io.BytesIO(PNG), "x.png")},
+                   content_type="multipart/form-data")
+    assert ok.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(PollEntry, entry_id).photo_id is not None
+    other = login_en(verified(world["street"], username="not-author"))
+    assert other.post(f"/poll-entries/{entry_id}/photo", data={"file": (io.BytesIO(PNG), "x.png")},
+                      content_type="multipart/form-data").status_code == 404

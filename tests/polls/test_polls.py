@@ -300,3 +300,13 @@ def test_the_create_form_shows_what_was_typed_with_the_errors(login_en, world, d
                                                        "scope": "tenant", "results": "live", "max_choices": "1"})
     assert ok.status_code == 302
     assert db_session.scalar(sa.select(sa.func.count()).select_from(PollOption)) == 2
+
+
+def test_only_the_federations_organisers_poll_the_whole_federation(api, world, make_user, grant, db_session):
+    r = api(world["organiser"]).post("/api/v1/tenants/street/polls", json=create_body(scope="platform"))
+    assert r.status_code == 422 and "scope" in r.json["errors"]
+    assert rows(db_session, Poll) == 0
+    chief = make_user()
+    grant(chief, "federation_admin", world["fed"])
+    ok = api(chief).post("/api/v1/tenants/street/polls", json=create_body(scope="platform"))
+    assert ok.status_code == 201 and ok.json["reach"] == "approved"

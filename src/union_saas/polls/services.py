@@ -195,12 +195,15 @@ def create_poll(session, actor, tenant, data) -> Poll:
     jury = data.get("jury_weight", 0) or 0
     if jury and kind != "contest":
         errors["jury_weight"] = [_("Only a contest has a jury.")]
-    if errors:
-        raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
     scope = data.get("scope", "tenant")
     reach = None
     if scope == "platform":
-        reach = "approved" if engine.can(actor, MANAGE, root_of(session, tenant)) else "pending"
+        # A vote of the whole federation is the federation's own: no review queue to wait in.
+        if not engine.can(actor, MANAGE, root_of(session, tenant)):
+            errors["scope"] = [_("Only the federation's organisers hold a vote of the whole federation.")]
+        reach = "approved"
+    if errors:
+        raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
     poll = Poll(tenant_id=tenant.id, root_id=tenant.root_id, title=data["title"].strip(),
                 description=data.get("description", ""), kind=kind, max_choices=max_choices,
                 opens_at=data["opens_at"], closes_at=data["closes_at"], results=data.get("results", "live"),
@@ -458,6 +461,13 @@ def reject_entry(session, actor, entry, reason=None) -> PollEntry:
     inbox.notify(session, [entry.submitted_by_id], "poll.entry_rejected", body=reason or "",
                  **_about(poll, label=entry.label))
     return entry
+
+
+def my_entries(session, user, poll) -> list:
+    """The entries ``user`` submitted to ``poll`` (any status), oldest first."""
+    return list(session.scalars(sa.select(PollEntry).where(PollEntry.poll_id == poll.id,
+                                                           PollEntry.submitted_by_id == user.id)
+                                .order_by(PollEntry.created_at, PollEntry.id)))
 
 
 def entries_stmt(poll, *, status=None):

@@ -75,7 +75,9 @@ def render_detail(poll, *, values=None, errors=None, detail=None, receipt=None):
     show_results = services.may_see_results(current_user, poll, now)
     res = services.results(db.session, poll) if show_results else None
     v = services.viewer(db.session, current_user)
+    mine = services.my_entries(db.session, current_user, poll) if poll.kind == "contest" else []
     return render_template("polls/detail.html", poll=poll, tenant=poll.tenant, voted=voted, person=person,
+                           my_entries=mine,
                            in_scope=v.audience.reaches(poll), may_manage=may_manage, results=res,
                            formula=services.formula(poll), values=values or {}, errors=errors or {}, detail=detail,
                            receipt=receipt, **page_context(now=now))
@@ -158,6 +160,20 @@ def entry_photo(poll_entry):
     if row is None:
         raise NotFound(_("Not found."))
     return files.send(row, inline=True, max_age=3600)
+
+
+def render_entry_photo(poll_entry, *, values=None, errors=None, detail=None):
+    return render_detail(poll_entry.poll, errors=errors, detail=detail)
+
+
+@bp.route("/poll-entries/<int:poll_entry_id>/photo", methods=["POST"])
+@record_view("poll_entry")
+@form_page(render_entry_photo)
+def replace_entry_photo(poll_entry):
+    """Its author gives a pending entry another photo."""
+    services.set_entry_photo(db.session, current_user, poll_entry, request.files.get("file"))
+    flash(_("The image is saved."))
+    return redirect(url_for("polls.detail", poll_id=poll_entry.poll_id))
 
 
 @bp.route("/poll-options/<int:poll_option_id>/image")
