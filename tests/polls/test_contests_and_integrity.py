@@ -129,7 +129,7 @@ def test_members_may_not_annul_see_bursts_or_approve(api, world, verified, make_
     assert api(member).get(f"/api/v1/polls/{poll.id}/bursts").status_code == 404
 
 
-def test_the_export_has_results_and_receipts(api, world, verified, make_poll, db_session):
+def test_the_export_has_results_and_receipts(api, world, verified, make_poll, db_session, run_jobs):
     poll = make_poll(world["street"])
     receipt = api(verified(world["street"])).post(f"/api/v1/polls/{poll.id}/votes",
                                                   json={"choices": [poll.option_ids[0]]}).json["receipt"]
@@ -137,6 +137,7 @@ def test_the_export_has_results_and_receipts(api, world, verified, make_poll, db
     db_session.flush()
     client = api(world["organiser"])
     job = client.post(f"/api/v1/polls/{poll.id}/export").json["job"]
+    run_jobs()
     status = client.get(f"/api/v1/jobs/{job}").json
     assert status["status"] == "finished", status
     data = client.get(f"/api/v1/jobs/{job}/file").data
