@@ -96,8 +96,14 @@ def main():
     with app.app_context():
         engine = db.engine
     statements, sql_time, started = [], [0.0], {}
-    sa.event.listen(engine, "before_cursor_execute", lambda *a: (statements.append(a[2]), started.update(t=time.perf_counter())))
-    sa.event.listen(engine, "after_cursor_execute", lambda *a: sql_time.__setitem__(0, sql_time[0] + time.perf_counter() - started["t"]))
+
+    def after(*a):
+        took = time.perf_counter() - started["t"]
+        sql_time[0] += took
+        statements.append((a[2], took))
+
+    sa.event.listen(engine, "before_cursor_execute", lambda *a: started.update(t=time.perf_counter()))
+    sa.event.listen(engine, "after_cursor_execute", after)
     out = BENCH / "profiles"
     print(f"member: {member} (home {home}); {args.requests} requests a round")
     for key, path, kind in chosen:
@@ -109,8 +115,8 @@ def main():
         statements.clear()
         client.get(path, headers=headers)
         print(f"\n{key} {path}: {len(statements)} queries per request")
-        for statement in statements:
-            print("   ", re.sub(r"\s+", " ", statement)[:160])
+        for statement, took in statements:
+            print(f"    {took * 1000:7.2f} ms", re.sub(r"\s+", " ", statement)[:150])
         rounds = []
         for _ in range(3):
             sql_time[0] = 0.0
