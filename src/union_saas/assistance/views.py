@@ -54,7 +54,8 @@ def mine():
 def render_new(*, values=None, errors=None, detail=None):
     return render_template("assistance/new.html", values=values or {"category": "legal", "urgency": "normal"},
                            errors=errors or {}, detail=detail, labels=labels(),
-                           home=home_of(db.session, current_user), categories=CATEGORIES)
+                           home=home_of(db.session, current_user),
+                           categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES])
 
 
 @bp.route("/me/help-requests/new", methods=["GET"])
