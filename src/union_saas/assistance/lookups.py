@@ -1,9 +1,9 @@
 """What pages and API both need around a case: its full view for one caller, and the requester's export."""
+import io
+
 from flask import send_file
 from flask_babel import gettext as _
 from flask_login import current_user
-
-import io
 
 from union_saas.assistance import schemas, services
 from union_saas.assistance.models import CATEGORY_LABELS, STATUS_LABELS
@@ -38,7 +38,7 @@ def export(case):
                          (_("Resolution due"), case.resolution_due)):
         facts.append([label, value])
     if case.category != "hardship":
-        facts.append([_("Description"), case.description])
+        facts.append([_("Situation"), case.description])
     messages = book.sheet(_("Messages"), [_("When"), _("From"), _("Message")])
     for m in doc["messages"]:
         messages.append([m["created_at"], m["author"], m["body"]])

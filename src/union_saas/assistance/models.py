@@ -27,9 +27,9 @@ EVENT_KINDS = ("filed", "assigned", "status", "escalated", "responded", "reopene
 CATEGORY_LABELS = {"legal": _l("Legal advice"), "hardship": _l("Hardship assistance"),
                    "workplace": _l("Workplace problem"), "other": _l("Other")}
 URGENCY_LABELS = {"normal": _l("Normal"), "urgent": _l("Urgent")}
-STATUS_LABELS = {"open": _l("Open"), "in_progress": _l("In progress"), "waiting_member": _l("Waiting for the member"),
+STATUS_LABELS = {"open": _l("Waiting for an answer"), "in_progress": _l("In progress"), "waiting_member": _l("Waiting for the member"),
                  "resolved": _l("Resolved"), "closed": _l("Closed")}
-EVENT_LABELS = {"filed": _l("Filed"), "assigned": _l("Assigned"), "status": _l("Status changed"),
+EVENT_LABELS = {"filed": _l("Filed"), "assigned": _l("Assigned to a handler"), "status": _l("Status changed"),
                 "escalated": _l("Escalated"), "responded": _l("First response"), "reopened": _l("Reopened"),
                 "rated": _l("Rated")}
 
