@@ -72,6 +72,8 @@ class HelpQueueArgs(PageArgs):
 class HelpEscalationSchema(ma.Schema):
     from_ = ma.fields.String(data_key="from", required=True)
     to = ma.fields.String(required=True)
+    from_name = ma.fields.String()
+    to_name = ma.fields.String()
     at = ma.fields.DateTime(required=True)
     reason = ma.fields.String(allow_none=True)
     automatic = ma.fields.Boolean(required=True)
@@ -153,7 +155,8 @@ def case_doc(case, who, *, events=(), messages=None, attachments=None, now=None)
     """A case as ``who`` (``services.Rights``) may see it: a requester never gets an internal message, and a
     hardship case's description and requester are hidden from handlers who were never at its level."""
     now = now or utcnow()
-    escalations = [{"from": e.from_tenant.slug, "to": e.to_tenant.slug, "at": e.at,
+    escalations = [{"from": e.from_tenant.slug, "to": e.to_tenant.slug, "from_name": e.from_tenant.name,
+                    "to_name": e.to_tenant.name, "at": e.at,
                     "reason": e.reason if who.handler else None, "automatic": e.automatic}
                    for e in events if e.kind == "escalated"]
     name = case.requester.display_name

@@ -337,6 +337,9 @@ def save_attachment(session, user, case, storage) -> HelpAttachment:
     who = rights(user, case)
     if not (who.requester or who.handler):
         raise resources.miss()
+    if not shows_description(case, who):
+        raise Forbidden(_("Hardship details are shown only to the handlers of the unions this request is or has "
+                          "been at."))
     if case.status == "closed":
         raise Conflict(_("This help request is closed."))
     upload = files.check(storage, KINDS, max_bytes=MAX_UPLOAD, field="file")

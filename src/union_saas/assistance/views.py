@@ -160,7 +160,9 @@ def queue(tenant):
     rights = {c.id: services.rights(current_user, c) for c in page.items}
     return render_template("assistance/queue.html", tenant=tenant, page=page, args=args, rights=rights,
                            counts=services.counts(db.session, tenant), labels=labels(), now=lookups.now(),
-                           statuses=STATUSES, mask=services.mask, shows_name=services.shows_name)
+                           statuses=STATUSES, mask=services.mask, shows_name=services.shows_name,
+                           page_url=lambda n: url_for("assistance.queue", slug=tenant.slug,
+                                                      **{**request.args.to_dict(), "page": n}))
 
 
 def render_case(tenant, help_request, *, values=None, errors=None, detail=None, status=200):
@@ -238,7 +240,7 @@ def render_settings(tenant, *, values=None, errors=None, detail=None):
         raise resources.miss()
     current = services.settings(db.session, tenant)
     if values is None:
-        values = {f"{c}_{k}": v for c, clocks in current.items() for k, v in clocks.items()}
+        values = {f"{c}_{k}": f"{v:g}" for c, clocks in current.items() for k, v in clocks.items()}
     return render_template("assistance/settings.html", tenant=tenant, values=values, errors=errors or {},
                            detail=detail, labels=labels(), categories=CATEGORIES)
 
