@@ -305,3 +305,19 @@ def test_settings_with_zero_or_negative_hours(district, api, db_session):
         "first_response_hours": 1, "resolution_days": 1}}})
     assert r.status_code == 422
     assert count(db_session, HelpSetting) == 0
+
+
+def test_flask_assistance_escalate_and_the_periodic_job(district, app, db_session):
+    from union_saas.assistance import tasks
+    from union_saas.core import jobs
+
+    tenants, people = district
+    case = helpers.file(db_session, people["worker"])
+    helpers.age(db_session, case, hours=25)
+    db_session.commit()
+    result = app.test_cli_runner().invoke(args=["assistance", "escalate"])
+    assert result.exit_code == 0 and "climbed: 1" in result.output, result.output
+    assert tasks.climb_overdue.periodic_name in {p.name for p in jobs.periodic_jobs()}
+    assert tasks.climb_overdue(db_session) == 0
+    db_session.refresh(case)
+    assert case.tenant_id == tenants["s1"].id
