@@ -49,7 +49,8 @@ def test_file_answer_resolve_rate(district, api, db_session):
     mine = worker.get(f"/api/v1/me/help-requests/{case['id']}").json
     assert [m["body"] for m in mine["messages"]] == ["We will call you today."]
     full = handler.get(f"/api/v1/help-requests/{case['id']}").json
-    assert len(full["messages"]) == 2 and [e["kind"] for e in full["events"]] == ["filed", "responded"]
+    assert len(full["messages"]) == 2 and [e["kind"] for e in full["events"]] == ["filed", "responded", "status"]
+    assert full["status"] == "in_progress", "answered: in progress"
 
     r = worker.post(f"/api/v1/help-requests/{case['id']}/messages", json={"body": "Thank you"})
     assert r.status_code == 201 and r.json["by_handler"] is False
@@ -321,3 +322,14 @@ def test_flask_assistance_escalate_and_the_periodic_job(district, app, db_sessio
     assert tasks.climb_overdue(db_session) == 0
     db_session.refresh(case)
     assert case.tenant_id == tenants["s1"].id
+
+
+def test_an_answer_from_below_does_not_stop_the_clock_above(district, db_session):
+    tenants, people = district
+    case = helpers.file(db_session, people["worker"])
+    services.escalate(db_session, people["c1"], case, "Needs the street")
+    case = services.load_case(db_session, case.id)
+    services.add_message(db_session, people["c1"], case, "We still follow it")
+    assert case.first_response_at is None and case.climb_at is not None
+    services.add_message(db_session, people["s1"], case, "The street takes it")
+    assert case.first_response_at is not None and case.climb_at is None and case.status == "in_progress"

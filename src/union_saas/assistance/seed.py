@@ -138,14 +138,15 @@ def step_help_requests(ctx):
 
         if first_at is not None:
             handler = next(e[3] for e in reversed(events) if e[0] == case_id and e[1] == "responded")
-            assignee = handler
-            events.append((case_id, "assigned", first_at, handler, None, None, False, None,
-                           ctx.usernames.get(handler, "")[:40]))
-            audit("assistance.assign", handler, tenant, first_at, case_id, {"assignee": ctx.usernames.get(handler)})
+            # the answer puts it in progress (services.add_message); the handler then takes it on
             status = "in_progress"
             events.append((case_id, "status", first_at, handler, None, None, False, None, "in_progress"))
-            notify([requester], "status", first_at, case_id, title, f"/me/help-requests/{case_id}", status="处理中")
             audit("assistance.status", handler, tenant, first_at, case_id, {"from": "open", "to": "in_progress"})
+            assignee = handler
+            assigned_at = min(first_at + timedelta(minutes=5), now)
+            events.append((case_id, "assigned", assigned_at, handler, None, None, False, None,
+                           ctx.usernames.get(handler, "")[:40]))
+            audit("assistance.assign", handler, tenant, assigned_at, case_id, {"assignee": ctx.usernames.get(handler)})
             if rng.random() < 0.5:
                 at = first_at + timedelta(hours=rng.uniform(1, 30))
                 if at < now:

@@ -324,9 +324,16 @@ def add_message(session, user, case, body, internal=False) -> HelpMessage:
             recompute(case)
         _tell_handlers(session, case, "assistance.replied")
     elif not internal:
-        if case.first_response_at is None and case.status in ACTIVE:
+        # the first response of the level handling it now (the unions below may answer; the clock runs on)
+        if case.first_response_at is None and case.status in ACTIVE and who.acting:
             case.first_response_at = now
             _event(session, case, "responded", user, to_tenant_id=case.tenant_id)
+            if case.status == "open":  # answered: in progress from now on
+                case.status = "in_progress"
+                _event(session, case, "status", user, value="in_progress")
+                audit.record(session, action="assistance.status", actor=user,
+                             tenant=session.get(Tenant, case.tenant_id), target=f"help_case:{case.id}",
+                             detail={"from": "open", "to": "in_progress"})
             recompute(case)
         _tell_requester(session, case, "assistance.answered", body=body)
     session.flush()
