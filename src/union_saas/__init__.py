@@ -39,7 +39,7 @@ from union_saas.extensions import (
     talisman,
 )
 
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "polls", "insights")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "polls", "assistance", "insights")
 
 
 def create_app(env=None, **overrides):
