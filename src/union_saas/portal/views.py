@@ -56,11 +56,12 @@ def home():
         pending = next((m for m in members.current_of(db.session, current_user) if m.status == "pending"), None)
     upcoming = services.upcoming(db.session, viewer)
     followed = services.from_followed(db.session, viewer)
-    shown = {a.id for a in upcoming}
-    followed = [a for a in followed if a.id not in shown]
+    # What comes from a followed union is listed under it (the banners show everything).
+    from_followed = {a.id for a in followed}
     mine = activities.my_signups(db.session, current_user, [a.id for a in upcoming + followed])
     return render_template("portal/home.html", home=home, pending=pending, services=services_grid,
-                           banners=upcoming[:4], upcoming=upcoming, followed=followed, mine=mine,
+                           banners=upcoming[:4], upcoming=[a for a in upcoming if a.id not in from_followed],
+                           followed=followed, mine=mine,
                            sections=home_sections(home, current_user) if home else [],
                            managed=managed_unions())
 
