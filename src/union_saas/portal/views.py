@@ -47,7 +47,9 @@ def home():
     """Signed in: the member's own home. Anonymous: what is open to everyone, and how to join."""
     services_grid = sections.entries_for(sections.SERVICES, current_user)
     if not current_user.is_authenticated:
-        return render_template("portal/welcome.html", services=services_grid,
+        federations = db.session.scalars(sa.select(Tenant).where(Tenant.parent_id.is_(None), Tenant.status == "active")
+                                         .order_by(Tenant.name).limit(100)).all()
+        return render_template("portal/welcome.html", services=services_grid, federations=federations,
                                open_activities=db.session.scalars(services.open_to_everyone_stmt().limit(6)).all())
     viewer = load_viewer(db.session, current_user)
     home = viewer.home
