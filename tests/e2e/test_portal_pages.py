@@ -26,7 +26,8 @@ def member(e2e_app):
         tenant = db.session.scalar(sa.select(Tenant).where(Tenant.slug == COMMUNITY))
         db.session.add(Membership(user_id=user.id, tenant_id=tenant.id, root_id=tenant.root_id, status="active",
                                   real_name="李小红"))
-        inbox.notify(db.session, [user.id], next(iter(inbox.KINDS)), params={})
+        kind = next(k for k, title in inbox.KINDS.items() if "%(union)s" in str(title))
+        inbox.notify(db.session, [user.id], kind, params={"union": tenant.name})
         db.session.commit()
         db.session.remove()
     return "portal-member"
