@@ -39,7 +39,8 @@ from union_saas.extensions import (
     talisman,
 )
 
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "polls", "assistance", "insights")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "polls", "assistance", "insights",
+           "portal")
 
 
 def create_app(env=None, **overrides):
