@@ -153,8 +153,8 @@ def archive(data, group):
 # --- members ---------------------------------------------------------------------------------------
 
 @blp.route(G + "/members", methods=["POST"])
-@blp.arguments(schemas.JoinSchema)
-@blp.response(201, schemas.JoinResultSchema)
+@blp.arguments(schemas.GroupJoinSchema)
+@blp.response(201, schemas.GroupJoinResultSchema)
 @blp.alt_response(403, description="Invitation only")
 @blp.alt_response(409, description="Already in, asked already, not active, or a share link used by someone else")
 @blp.alt_response(422, description="A forged share link")
@@ -217,8 +217,8 @@ def remove_member(group, username):
 
 
 @blp.route(G + "/invitations", methods=["POST"])
-@blp.arguments(schemas.InviteSchema)
-@blp.response(201, schemas.InviteResultSchema)
+@blp.arguments(schemas.GroupInviteSchema)
+@blp.response(201, schemas.GroupInviteResultSchema)
 @blp.alt_response(403, description="Not an organiser")
 @blp.alt_response(409, description="In the group, asking or invited already")
 @record_view("group")
@@ -243,7 +243,7 @@ def create_activity(data, group):
     """An activity of the group (every rule of activities): its members only, unless ``scope`` is given."""
     activity = services.create_activity(db.session, current_user, group, data)
     activity.tenant = group.tenant
-    return {**activity_doc(activity), "group": group.id}
+    return activity_doc(activity)
 
 
 @blp.route(G + "/activities", methods=["GET"])
@@ -256,7 +256,7 @@ def list_activities(args, group):
     stmt = services.activities_stmt(group, upcoming=args.get("upcoming")).where(services.activities.visible_clause(
         v, statuses=("published", "cancelled")))
     page = paginate(db.session, stmt, args["page"], args["per_page"])
-    return page.doc([{**activity_doc(a), "group": group.id} for a in page.items])
+    return page.doc([activity_doc(a) for a in page.items])
 
 
 # --- awards ---------------------------------------------------------------------------------------

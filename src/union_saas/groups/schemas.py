@@ -94,12 +94,12 @@ class ArchiveSchema(ma.Schema):
     reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=500))
 
 
-class JoinSchema(ma.Schema):
+class GroupJoinSchema(ma.Schema):
     code = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=100),
                             metadata={"description": "a share link's code"})
 
 
-class JoinResultSchema(ma.Schema):
+class GroupJoinResultSchema(ma.Schema):
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(MEMBER_STATUSES))
 
 
@@ -117,12 +117,12 @@ class MemberListArgs(ma.Schema):
     status = ma.fields.String(validate=ma.validate.OneOf(MEMBER_STATUSES))
 
 
-class InviteSchema(ma.Schema):
+class GroupInviteSchema(ma.Schema):
     username = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(min=1, max=80),
                                 metadata={"description": "invite this person; without it, a share link is made"})
 
 
-class InviteResultSchema(ma.Schema):
+class GroupInviteResultSchema(ma.Schema):
     user = ma.fields.String(allow_none=True)
     status = ma.fields.String(allow_none=True)
     url = ma.fields.String(allow_none=True, metadata={"description": "the share link (used once)"})

@@ -240,7 +240,7 @@ def set_role(group, username):
 @record_view("group")
 @form_page(render_members)
 def invite(group):
-    data = load(schemas.InviteSchema(), {"username": request.form.get("username", "").strip() or None})
+    data = load(schemas.GroupInviteSchema(), {"username": request.form.get("username", "").strip() or None})
     if not data.get("username"):
         raise services.ValidationFailed(_("Please correct the marked fields."),
                                         errors={"username": [_("Whom do you invite?")]})
