@@ -261,8 +261,7 @@ def create_group(session, actor, tenant, data) -> Group:
 
 
 def update_group(session, actor, group, data) -> Group:
-    if not is_organiser(session, actor, group):
-        raise Forbidden(_("Only the group's organisers change it."))
+    ensure_organiser(session, actor, group)
     if group.status in ("archived", "rejected"):
         raise Conflict(_("This group can no longer be changed."))
     if "name" in data:
@@ -363,8 +362,7 @@ COVER_KINDS = (files.PNG, files.JPEG, files.WEBP)
 
 
 def save_cover(session, actor, group, storage) -> int:
-    if not is_organiser(session, actor, group):
-        raise Forbidden(_("Only the group's organisers change it."))
+    ensure_organiser(session, actor, group)
     upload = files.check(storage, COVER_KINDS, max_bytes=MAX_COVER_BYTES, field="cover",
                          refused=_("Upload a PNG, JPEG or WebP image."))
     old, group.cover_id = group.cover_id, files.save_upload(session, upload).id
