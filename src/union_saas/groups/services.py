@@ -287,8 +287,9 @@ def review_queue_stmt(tenant):
 
 
 def pending_count(session, tenant) -> int:
-    """Groups waiting for the union's review (the badge of its Groups tab)."""
-    return session.scalar(sa.select(sa.func.count()).where(Group.tenant_id == tenant.id, Group.status == "pending"))
+    """Groups of the union's subtree waiting for review (the badge of its Groups tab): it may decide them all."""
+    return session.scalar(sa.select(sa.func.count()).select_from(Group).join(Tenant, Tenant.id == Group.tenant_id)
+                          .where(Group.status == "pending", subtree_clause(Tenant.path, tenant.path)))
 
 
 def reach_count(session, root) -> int:
