@@ -15,10 +15,15 @@ pytestmark = pytest.mark.browser
 def groups_world(e2e_app):
     """The demo worker becomes a member of a community; groups, activities and an award round around them."""
     from union_saas.accounts.models import User
-    from union_saas.activities.models import Activity, SignUp
+    from union_saas.activities.models import SignUp
     from union_saas.core.db import utcnow
     from union_saas.groups import services
-    from union_saas.groups.models import AwardJuror, AwardRound, Group, Nomination, Score
+    from union_saas.groups.models import (
+        AwardJuror,
+        AwardRound,
+        Group,
+        Score,
+    )
     from union_saas.members.models import Membership
     from union_saas.tenancy import services as tenancy
 

@@ -134,7 +134,7 @@ def a_round(world, session):
 
 def a_round_in_judging(world, session):
     rnd, category = _round(world, session, "judging", jurors=list(world.users.values()))
-    _group_, nomination = _nominated(world, session, rnd, category)
+    nomination = _nominated(world, session, rnd, category)[1]
     return {"round_id": rnd.id, "nomination_id": nomination.id}
 
 
@@ -198,7 +198,7 @@ M = "/manage/groups/{group_id}"
 R = "/api/v1/award-rounds/{round_id}"
 RP = "/award-rounds/{round_id}"
 # seen by its audience and by group.manage at a-s1 or above; union officers hold no group.manage
-SEEN = dict(officer=404)
+SEEN = {"officer": 404}
 ORGANISERS = members(404)  # the group's other viewers are no organisers of it
 START = members(403, member_own=201, member_child=201)  # verified members at a-s1 or below propose a group
 

@@ -1,6 +1,6 @@
 """The yearly awards: rounds, categories, nominations with their dossier, jurors' scores, publication, export."""
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -82,7 +82,7 @@ def test_nominations_follow_every_rule(api, place, make_group, db_session):
     cats = {c["kind"]: c["id"] for c in api(place.u["street_admin"]).get(f"/api/v1/award-rounds/{rid}").json["categories"]}
     group = make_group(place.t["community"], place.u["community_worker"], name="Walkers")
     held(db_session, group, checkins=3, participants=4)
-    held(db_session, group, checkins=1, participants=1, when=datetime(utcnow().year - 1, 6, 1, tzinfo=timezone.utc))
+    held(db_session, group, checkins=1, participants=1, when=datetime(utcnow().year - 1, 6, 1, tzinfo=UTC))
     outside = make_group(place.t["other"], place.u["neighbour"], name="Elsewhere", scope="platform",
                          reach="approved")
     body = {"group": group.id, "category": cats["individual"], "statement": "We walk every week."}

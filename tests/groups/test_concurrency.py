@@ -38,7 +38,7 @@ def test_joining_twice_concurrently_gives_one_row_and_a_409(app, api, committed,
         clients = [api(joiner), api(joiner)]
         barrier, statuses = threading.Barrier(2), []
 
-        def join(client):
+        def join(client, barrier=barrier, statuses=statuses):
             barrier.wait()
             statuses.append(client.post(f"/api/v1/groups/{group_id}/members", json={}).status_code)
 

@@ -277,3 +277,11 @@ def test_the_lists_do_a_bounded_number_of_queries(api, place, make_group, querie
                       lambda: admin.get("/api/v1/tenants/street/groups"))
     assert few == many
     assert len(worker.get("/api/v1/groups").json["items"]) == 14
+
+
+def test_a_partner_organisations_staff_start_an_institutional_group(api, make_tree, make_user, grant):
+    t = make_tree("pfed/partner", kinds={"partner": "social_org"})
+    staff = make_user("partner-staff")
+    grant(staff, "partner_staff", t["partner"])
+    r = api(staff).post("/api/v1/tenants/partner/groups", json={"name": "Legal aid circle", "scope": "subtree"})
+    assert r.status_code == 201 and (r.json["kind"], r.json["status"]) == ("institutional", "active")

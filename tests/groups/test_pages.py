@@ -4,7 +4,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from union_saas.core.db import utcnow
-from union_saas.groups.models import AwardCategory, AwardRound, Group, GroupMember, Nomination, Score
+from union_saas.groups.models import (
+    AwardCategory,
+    AwardRound,
+    Group,
+    GroupMember,
+    Nomination,
+    Score,
+)
 from union_saas.tenancy import sections
 
 
@@ -145,3 +152,15 @@ def test_the_plug_ins_are_registered(login, place, make_group, db_session):
     make_group(place.t["street"], place.u["worker2"], name="Waiting", status="pending")
     text = en(login(place.u["street_admin"])).get("/manage/street/groups").get_data(as_text=True)
     assert 'title="Waiting for you">1<' in text
+
+
+def test_a_members_group_organiser_runs_its_activities_pages(login, api, place, make_group):
+    from tests.groups.conftest import activity_body
+
+    group = make_group(place.t["street"], place.u["worker"])
+    aid = api(place.u["worker"]).post(f"/api/v1/groups/{group.id}/activities", json=activity_body()).json["id"]
+    page = en(login(place.u["worker"]))
+    assert "Organise" in page.get(f"/groups/{group.id}").get_data(as_text=True)
+    for path in (f"/manage/activities/{aid}", f"/manage/activities/{aid}/checkin", f"/manage/activities/{aid}/edit"):
+        assert page.get(path).status_code == 200, path
+    assert "Organise" not in en(login(place.u["worker2"])).get(f"/groups/{group.id}").get_data(as_text=True)

@@ -10,7 +10,12 @@ from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.core.qr import qr_svg
 from union_saas.extensions import db
 from union_saas.groups import lookups, schemas, services, tasks
-from union_saas.groups.schemas import group_doc, member_doc, nomination_doc, result_docs, round_doc
+from union_saas.groups.schemas import (
+    member_doc,
+    nomination_doc,
+    result_docs,
+    round_doc,
+)
 from union_saas.tenancy import services as tenancy
 
 blp = Blueprint("groups_api", __name__, url_prefix="/api/v1", description="Interest groups and yearly awards")

@@ -1,9 +1,9 @@
 """Web-level helpers the pages and the API share (views and api never import each other)."""
 from flask import url_for
 
+from union_saas.extensions import db
 from union_saas.groups import services
 from union_saas.groups.schemas import group_doc
-from union_saas.extensions import db
 
 
 def docs(groups, user):

@@ -4,7 +4,15 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from union_saas.activities.schemas import ActivityCreateSchema, ActivitySchema  # noqa: F401 - the activity body
-from union_saas.groups.models import CATEGORIES, JOIN_POLICIES, KINDS, MEMBER_STATUSES, PHASES, ROLES, STATUSES
+from union_saas.groups.models import (
+    CATEGORIES,
+    JOIN_POLICIES,
+    KINDS,
+    MEMBER_STATUSES,
+    PHASES,
+    ROLES,
+    STATUSES,
+)
 from union_saas.tenancy.content import REACH_STATES, SCOPES
 from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: F401 - one schema of that name in OpenAPI
 

@@ -321,7 +321,7 @@ def award_round(ctx, plans, members_of, holders, note):
             given.append((juror, rng.randint(60, 98)))
         scores.extend((juror, nid, value) for juror, value in given)
         mean = round(sum(v for _j, v in given) / len(given), 2) if given else None
-        held, people, checks = dossier.get(p["id"], (0, 0, 0))
+        _held, people, checks = dossier.get(p["id"], (0, 0, 0))
         ranked[kind].append([nid, p, mean, checks, people, organisers])
         nominations.append([nid, round_id, cats[kind], p["id"], f"{p['name']}全年坚持开展活动，带动职工广泛参与。",
                             organisers[0], ctx.date_between(closes - timedelta(days=25), closes - timedelta(hours=1))])

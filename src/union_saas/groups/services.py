@@ -12,7 +12,7 @@ to the federation's root, as for activities (approved at once from someone holdi
 """
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -638,7 +638,7 @@ def is_flagged(group, last_at, now=None) -> bool:
 
 
 def _aware(value):
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --- awards -----------------------------------------------------------------------------------------
@@ -687,7 +687,7 @@ def create_round(session, actor, tenant, data) -> AwardRound:
     if data["nominations_close"] <= now:
         errors["nominations_close"] = [_("Nominations must close in the future.")]
     names = [c["name"].strip() for c in data["categories"]]
-    if len(set(n.casefold() for n in names)) != len(names):
+    if len({n.casefold() for n in names}) != len(names):
         errors["categories"] = [_("Each category needs a name of its own.")]
     if errors:
         raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
@@ -736,7 +736,7 @@ def jurors(session, rnd):
 def year_bounds(rnd):
     zone = zone_of(rnd.tenant)
     start = datetime(rnd.year, 1, 1, tzinfo=zone)
-    return start.astimezone(timezone.utc), datetime(rnd.year + 1, 1, 1, tzinfo=zone).astimezone(timezone.utc)
+    return start.astimezone(UTC), datetime(rnd.year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
 
 
 def dossiers(session, rnd, group_ids, now=None) -> dict:
@@ -831,10 +831,10 @@ def results(session, rnd, now=None) -> list[dict]:
     """Per category, the nominations ranked by mean score (ties: check-ins, then participants); the first
     ``places`` awarded. Published rounds keep the ranks fixed at publication. Three queries."""
     noms = list(session.scalars(nominations_stmt(rnd)))
-    stats = dict((nid, (mean, n)) for nid, mean, n in session.execute(
+    stats = {nid: (mean, n) for nid, mean, n in session.execute(
         sa.select(Score.nomination_id, sa.func.avg(Score.score), sa.func.count(Score.id))
         .join(Nomination, Nomination.id == Score.nomination_id).where(Nomination.round_id == rnd.id)
-        .group_by(Score.nomination_id)))
+        .group_by(Score.nomination_id))}
     dossier = dossiers(session, rnd, [n.group_id for n in noms], now=now)
     out = []
     for category in rnd.categories:

@@ -18,7 +18,14 @@ from union_saas.core.pagination import paginate
 from union_saas.core.qr import qr_svg
 from union_saas.extensions import db
 from union_saas.groups import lookups, schemas, services, tasks
-from union_saas.groups.models import CATEGORIES, CATEGORY_LABELS, JOIN_POLICIES, KINDS, KIND_LABELS, POLICY_LABELS
+from union_saas.groups.models import (
+    CATEGORIES,
+    CATEGORY_LABELS,
+    JOIN_POLICIES,
+    KIND_LABELS,
+    KINDS,
+    POLICY_LABELS,
+)
 from union_saas.tenancy import sections
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.content import REACH_STATES, SCOPE_LABELS, SCOPES

@@ -11,7 +11,6 @@ from alembic import op
 
 import union_saas.core.db
 
-
 # revision identifiers, used by Alembic.
 revision = 'groups_0001'
 down_revision = 'core_0006'
