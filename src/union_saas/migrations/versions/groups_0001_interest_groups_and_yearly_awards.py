@@ -2,7 +2,7 @@
 jurors, nominations and scores; activities get the group they belong to (group_id, group_only)
 
 Revision ID: groups_0001
-Revises: core_0006
+Revises: assistance_0001
 Create Date: 2026-12-01 11:19:09.150833
 
 """
@@ -13,7 +13,7 @@ import union_saas.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'groups_0001'
-down_revision = 'core_0006'
+down_revision = 'assistance_0001'
 branch_labels = None
 depends_on = None
 
