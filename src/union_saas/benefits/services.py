@@ -684,6 +684,14 @@ def waiting_count(session, tenant) -> int:
                                  SubsidyClaim.status == "submitted")) or 0
 
 
+def claimable_stmt(tenant, *, now=None):
+    """Ended, published activities of ``tenant`` itself without a claim, latest first."""
+    return (sa.select(Activity).where(Activity.tenant_id == tenant.id, Activity.status == "published",
+                                      Activity.ends_at <= (now or utcnow()),
+                                      ~sa.exists().where(SubsidyClaim.activity_id == Activity.id))
+            .order_by(Activity.ends_at.desc(), Activity.id.desc()))
+
+
 def claim_of_activity(session, activity_id):
     return session.scalar(sa.select(SubsidyClaim).where(SubsidyClaim.activity_id == activity_id))
 

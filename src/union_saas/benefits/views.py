@@ -11,7 +11,7 @@ from flask_login import current_user
 from union_saas.access import engine
 from union_saas.access.guards import public, record_view, signed_in, tenant_public, tenant_view
 from union_saas.benefits import schemas, services, tasks
-from union_saas.benefits.models import CLAIM_STATUSES, CLAIM_LABELS, METHOD_LABELS, METHODS
+from union_saas.benefits.models import CLAIM_LABELS, CLAIM_STATUSES, METHOD_LABELS, METHODS, PHASE_LABELS
 from union_saas.benefits.schemas import giveaway_doc
 from union_saas.core import files, jobs
 from union_saas.core.db import utcnow
@@ -31,6 +31,7 @@ bp = Blueprint("benefits", __name__, template_folder="templates", static_folder=
 sections.manage_tab("benefits.manage_list", _l("Giveaways"), "benefit.manage", 40)
 sections.manage_tab("benefits.subsidies", _l("Subsidies"), "benefit.manage", 42,
                     count=lambda tenant: services.waiting_count(db.session, tenant))
+sections.manage_tab("benefits.claimable", _l("Claim a subsidy"), "activity.manage", 43)
 
 
 def _home_slug(user):
@@ -218,7 +219,8 @@ def mine():
 @tenant_view("benefit.manage")
 def manage_list(tenant):
     page = paginate(db.session, services.manage_stmt(tenant), request.args.get("page", 1, type=int), 50)
-    return render_template("benefits/manage_list.html", tenant=tenant, page=page, now=utcnow())
+    return render_template("benefits/manage_list.html", tenant=tenant, page=page, now=utcnow(),
+                           phase_labels=PHASE_LABELS)
 
 
 def render_form(tenant, *, values=None, errors=None, detail=None):
@@ -357,6 +359,14 @@ def reject_claim(subsidy_claim):
     services.decide(db.session, current_user, subsidy_claim, approve=False, reason=data["reason"])
     flash(_("Rejected; the claimant is told why."))
     return redirect(url_for("benefits.claim_detail", subsidy_claim_id=subsidy_claim.id))
+
+
+@bp.route("/manage/<slug>/subsidies/claimable")
+@tenant_view("activity.manage")
+def claimable(tenant):
+    """Ended activities this union hosted that have no subsidy claim yet."""
+    page = paginate(db.session, services.claimable_stmt(tenant), request.args.get("page", 1, type=int), 50)
+    return render_template("benefits/claimable.html", tenant=tenant, page=page)
 
 
 def render_claim_form(activity, *, values=None, errors=None, detail=None):
