@@ -58,7 +58,7 @@ def test_first_come_gives_tickets_while_any_remain_then_409(api, union, make_use
     people = [make_user(f"w{i}") for i in range(3)]
     for i, u in enumerate(people):
         verified(u, tenants["fed-s-c"], n=100 + i)
-    answers = [api(u).post(f"/api/v1/giveaways/{g.id}/entries") for u in people]
+    answers = [api(u).post(f"/api/v1/giveaways/{g.id}/entries?lang=en") for u in people]
     assert [a.status_code for a in answers] == [201, 201, 409]
     assert answers[0].get_json()["status"] == "won" and answers[0].get_json()["ticket"]["code"]
     assert "None left" in answers[2].get_json()["detail"]
@@ -209,7 +209,7 @@ def test_redeem_once_then_says_when(api, union, make_user, verified, make_giveaw
     r = api(admin).post("/api/v1/tickets/redeem", json={"code": f"https://x/tickets/redeem?code={code}"})
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["name_masked"] == "H****r"  # the display name, masked, when no real name is known
-    again = api(admin).post("/api/v1/tickets/redeem", json={"code": code})
+    again = api(admin).post("/api/v1/tickets/redeem?lang=en", json={"code": code})
     assert again.status_code == 409 and "Used already" in again.get_json()["detail"]
 
 
