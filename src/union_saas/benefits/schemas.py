@@ -11,8 +11,16 @@ from union_saas.core.db import utcnow
 from union_saas.tenancy.content import SCOPES
 from union_saas.tenancy.schemas import JobAcceptedSchema  # noqa: F401 - one schema of that name in OpenAPI
 
-AMOUNT = {"places": 2, "as_string": True, "validate": ma.validate.Range(
-    min=Decimal("0.01"), max=Decimal("9999999999.99"), error=_l("An amount in yuan above zero, at most two decimals."))}
+AMOUNT_ERROR = _l("An amount in yuan above zero, at most two decimals.")
+
+
+def two_decimals(value):
+    if not value.is_finite() or value.as_tuple().exponent < -2:
+        raise ma.ValidationError(str(AMOUNT_ERROR))
+
+
+AMOUNT = {"as_string": True, "validate": [two_decimals, ma.validate.Range(
+    min=Decimal("0.01"), max=Decimal("9999999999.99"), error=AMOUNT_ERROR)]}
 
 
 class GiveawayCreateSchema(ma.Schema):
