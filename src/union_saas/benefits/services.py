@@ -264,12 +264,12 @@ def enter(session, v: Viewer, giveaway, *, now=None) -> Entry:
     if membership is None or not membership.id_hash:
         raise Forbidden(_("Only verified union members take part: join your union first."))
     _check_window(giveaway, now)
-    if giveaway.method == "first_come" and giveaway.tickets_count >= giveaway.quantity:
-        raise Conflict(_("None left: every ticket has been taken."))  # as read now; the counter decides otherwise
     taken = session.scalar(sa.select(Entry.id).where(Entry.giveaway_id == giveaway.id, sa.or_(
         Entry.person_hash == membership.id_hash, Entry.user_id == v.user.id)))
     if taken is not None:
         raise Conflict(_("You have taken part already (one entry per person, whatever the account)."))
+    if giveaway.method == "first_come" and giveaway.tickets_count >= giveaway.quantity:
+        raise Conflict(_("None left: every ticket has been taken."))  # as read now; the counter decides otherwise
     params = {"gid": giveaway.id, "now": now}
     stmt = _first_come_stmt() if giveaway.method == "first_come" else _lottery_stmt()
     try:
