@@ -23,13 +23,13 @@ METHODS = ("first_come", "lottery")
 METHOD_LABELS = {"first_come": _l("First come, first served"), "lottery": _l("Lottery")}
 STATUSES = ("published",)
 PHASES = ("scheduled", "open", "closed", "drawn")
-PHASE_LABELS = {"scheduled": _l("Not open yet"), "open": _l("Open"), "closed": _l("Closed"),
+PHASE_LABELS = {"scheduled": _l("Not open yet"), "open": _l("Open for entries"), "closed": _l("Closed"),
                 "drawn": _l("Drawn")}
 ENTRY_STATUSES = ("entered", "won", "reserve", "lost")
 ENTRY_LABELS = {"entered": _l("In the draw"), "won": _l("Won"), "reserve": _l("On the reserve list"),
                 "lost": _l("Not drawn")}
 CLAIM_STATUSES = ("submitted", "approved", "rejected")
-CLAIM_LABELS = {"submitted": _l("Waiting for a decision"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+CLAIM_LABELS = {"submitted": _l("Waiting for a decision"), "approved": _l("Approved"), "rejected": _l("Claim rejected")}
 
 
 class Giveaway(Published, Base):

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Check a giveaway's draw yourself (Python 3, nothing to install).
 
-    python3 check_draw.py https://<site>/api/v1/giveaways/<id>/draw [MY-CODE]
     python3 check_draw.py draw.json [MY-CODE]
 
-It reads the published draw (commitment, seed, entries_hash, ranking, winners) and checks that
+draw.json is the published data of the draw page ("Download the published data"), the same as
+GET /api/v1/giveaways/<id>/draw: commitment, seed, entries_hash, ranking, winners. It checks that
 1. sha256(seed) is the commitment published before anyone entered,
 2. sha256 of the entry codes, sorted and joined by newlines, is the entries hash,
 3. ordering the codes by sha256(seed bytes + code) gives the published ranking, and the first
@@ -14,7 +14,6 @@ then, with your own entry code, it tells you your place.
 import hashlib
 import json
 import sys
-import urllib.request
 
 
 def check(draw, my_code=None):
@@ -37,13 +36,8 @@ def main(argv):
     if len(argv) < 2:
         print(__doc__)
         return 2
-    source = argv[1]
-    if source.startswith(("http://", "https://")):
-        with urllib.request.urlopen(source) as response:
-            draw = json.load(response)
-    else:
-        with open(source, encoding="utf-8") as f:
-            draw = json.load(f)
+    with open(argv[1], encoding="utf-8") as f:
+        draw = json.load(f)
     my_code = argv[2] if len(argv) > 2 else None
     results, place = check(draw, my_code)
     for what, ok in results:
