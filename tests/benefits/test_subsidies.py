@@ -124,7 +124,7 @@ def test_totals_per_year_and_per_union(api, hosts, db_session, make_user, make_t
     assert any(y == this_year for y, _ in by)
 
 
-def test_export_of_the_claims(api, login, hosts, db_session, make_user):
+def test_export_of_the_claims(api, login, hosts, db_session, make_user, run_jobs):
     from openpyxl import load_workbook
     import io
 
@@ -135,6 +135,8 @@ def test_export_of_the_claims(api, login, hosts, db_session, make_user):
     api(people["partner"]).post(f"/api/v1/activities/{a.id}/subsidy-claims", json={"amount_requested": "100"})
     r = api(people["district"]).post("/api/v1/tenants/dist/subsidy-claims/export")
     assert r.status_code == 202
+    run_jobs()  # on Redis: an RQ worker in this process; inline, the job ran already
+    db_session.expire_all()
     record = db_session.get(jobs.JobRecord, r.get_json()["job"])
     assert record.status == "finished", record.error
     data = login(people["district"]).get(f"/jobs/{record.id}/file")
