@@ -15,12 +15,12 @@ AMOUNT_ERROR = _l("An amount in yuan above zero, at most two decimals.")
 
 
 def two_decimals(value):
-    if not value.is_finite() or value.as_tuple().exponent < -2:
+    if (not value.is_finite() or value.as_tuple().exponent < -2 or value < Decimal("0.01")
+            or value > Decimal("9999999999.99")):
         raise ma.ValidationError(str(AMOUNT_ERROR))
 
 
-AMOUNT = {"as_string": True, "validate": [two_decimals, ma.validate.Range(
-    min=Decimal("0.01"), max=Decimal("9999999999.99"), error=AMOUNT_ERROR)]}
+AMOUNT = {"as_string": True, "validate": two_decimals}
 
 
 class GiveawayCreateSchema(ma.Schema):
