@@ -62,6 +62,7 @@ P95_TARGET_MS, RPS_SHARE_TARGET, CAN_RATIO_TARGET = 25.0, 0.25, 200
 INSIGHTS_P95_MS, BURST_TARGET_PER_S = 150.0, 500
 sys.path.insert(0, str(BENCH))
 from targets import TARGETS, fill, member_account
+import giveaways
 
 
 def pii_key():
@@ -376,7 +377,7 @@ def vote_burst(args, base, product, logdir):
     return result
 
 
-def render(meta, targets, http, policy, floor, burst=None, roster=None, vote=None):
+def render(meta, targets, http, policy, floor, burst=None, roster=None, vote=None, giveaway=None):
     lines = [START, "", f"Run on {meta['date']} with `{meta['command']}` (commit `{meta['commit']}`).", "",
              (f"**Machine**: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['memory']} memory, "
              f"Linux {meta['machine']['kernel']}, Python {meta['machine']['python']}. The load generator, gunicorn, "
@@ -466,6 +467,7 @@ def render(meta, targets, http, policy, floor, burst=None, roster=None, vote=Non
                   "| file | import | wall s | cpu s | imported | unchanged | rejected |", "|---|---|---:|---:|---:|---:|---:|"]
         lines += [f"| .{r['file']} | {r['attempt']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['imported']:,} | "
                   f"{r['unchanged']:,} | {r['rejected']:,} |" for r in roster["results"]]
+    lines += giveaways.render(giveaway)
     lines += ["", END]
     return "\n".join(lines)
 
@@ -504,6 +506,7 @@ def main():
     parser.add_argument("--skip-votes", action="store_true")
     parser.add_argument("--skip-policy", action="store_true")
     parser.add_argument("--skip-roster", action="store_true")
+    giveaways.add_arguments(parser)
     parser.add_argument("--no-write", action="store_true", help="print the results instead of writing RESULTS.md")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
@@ -518,8 +521,8 @@ def main():
             "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup, "slug": args.slug,
             "dataset": figures, "member": member, "home": home, "load_before": loadavg()}
     print(f"data set: {meta['dataset']}; member {member} of {home}", flush=True)
-    http, floor, targets, burst, vote = {}, {}, [], None, None
-    if not (args.skip_http and args.skip_burst and args.skip_votes):
+    http, floor, targets, burst, vote, giveaway = {}, {}, [], None, None, None
+    if not (args.skip_http and args.skip_burst and args.skip_votes and args.skip_giveaway):
         secret = secrets.token_urlsafe(48)
         env = {**os.environ, "UNION_SAAS_ENV": "production", "SECRET_KEY": secret,
                "PII_KEY": pii_key(),
@@ -589,6 +592,9 @@ def main():
                 if not args.skip_votes:
                     vote = vote_burst(args, base, product, logdir)
                     print("vote burst:", json.dumps(vote), flush=True)
+                if not args.skip_giveaway:
+                    giveaway = giveaways.run(sys.modules[__name__], base, args, product, logdir)
+                    print("giveaway entry burst:", json.dumps(giveaway), flush=True)
         finally:
             stop(product)
             stop(hello)
@@ -611,7 +617,7 @@ def main():
         results, sizes = roster_import.run(url, args.roster_rows)
         roster = {"rows": args.roster_rows, "sizes": sizes, "results": results}
     meta["load_after"] = loadavg()
-    block = render(meta, targets, http, policy, floor, burst, roster, vote)
+    block = render(meta, targets, http, policy, floor, burst, roster, vote, giveaway)
     if args.no_write:
         print(block)
     else:
