@@ -32,7 +32,7 @@ def write_results(session, record, rnd):
     for nomination_id, username, name, value, comment in services.scores_for_export(session, rnd):
         scores.setdefault(nomination_id, []).append((username, name, value, comment))
     book = xlsx.Book(zone=zone_of(rnd.tenant))
-    results = book.sheet(_("Results"), [_("Category"), _("Rank"), _("Group"), _("Union"), _("Mean score"),
+    results = book.sheet(_("Award results"), [_("Category"), _("Rank"), _("Group"), _("Union"), _("Mean score"),
                                         _("Scores"), _("Activities held"), _("Participants"), _("Check-ins"),
                                         _("Awarded")])
     detail = book.sheet(_("Jurors' scores"), [_("Category"), _("Group"), _("Juror"), _("Username"), _("Score"),

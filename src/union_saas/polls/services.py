@@ -162,7 +162,7 @@ def _check_window(poll, now, entries=False):
         raise Conflict(_("This poll was annulled."))
     if now < poll.opens_at:
         when = format_datetime(poll.opens_at, "short")
-        raise Conflict(_("Entries open %(t)s.", t=when) if entries else _("Voting opens %(t)s.", t=when))
+        raise Conflict(_("Submissions open %(t)s.", t=when) if entries else _("Voting opens %(t)s.", t=when))
     if now >= poll.closes_at:
         raise Conflict(_("This poll has closed."))
 
