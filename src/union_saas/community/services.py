@@ -472,6 +472,8 @@ def add_images(session, actor, post, uploads):
         raise Forbidden(_("Only the author adds images to a post."))
     if post.status == "removed":
         raise Conflict(_("This post was removed."))
+    if not uploads:
+        raise fix("images", _("Choose an image first."))
     ids = list(post.image_ids or [])
     if len(ids) + len(uploads) > MAX_IMAGES:
         raise fix("images", _("At most %(n)d images.", n=MAX_IMAGES))

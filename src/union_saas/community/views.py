@@ -142,8 +142,6 @@ def comment(post):
 @form_page(render_detail)
 def add_images(post):
     uploads = check_images()
-    if not uploads:
-        raise services.fix("images", _("Choose an image first."))
     services.add_images(db.session, current_user, post, uploads)
     return redirect(url_for("community.detail", post_id=post.id))
 
