@@ -42,7 +42,7 @@ def tree(make_tree, old, make_member, grant):
     t = make_tree("fed/st/co", "fed/st2")
     people = SimpleNamespace(**t)
     for name, slug in (("member", "st"), ("child_member", "co"), ("sibling_member", "st2"), ("fed_member", "fed"),
-                       ("member2", "st"), ("member3", "st"), ("member4", "st")):
+                       ("member2", "st"), ("member3", "st"), ("member4", "st"), ("child_member2", "co")):
         user = old(f"{name}-{next(_n)}")
         make_member(user, t[slug])
         setattr(people, name, user)

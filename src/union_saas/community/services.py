@@ -262,8 +262,10 @@ def feed(session, v: Viewer, *, tenant=None, group_id=None, author=None, per_pag
             .options(joinedload(Post.author), joinedload(Post.tenant)).where(where))
     if before is not None:
         pinned, post_id = before
-        if pinned_first:
-            stmt = stmt.where(sa.or_(Post.pinned < pinned, sa.and_(Post.pinned == pinned, Post.id < post_id)))
+        if pinned_first and pinned:  # past a pinned post: the older pinned ones, then every unpinned one
+            stmt = stmt.where(sa.or_(Post.pinned.is_(False), sa.and_(Post.pinned.is_(True), Post.id < post_id)))
+        elif pinned_first:
+            stmt = stmt.where(Post.pinned.is_(False), Post.id < post_id)
         else:
             stmt = stmt.where(Post.id < post_id)
     order = (Post.pinned.desc(), Post.id.desc()) if pinned_first else (Post.id.desc(),)
