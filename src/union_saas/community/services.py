@@ -431,17 +431,18 @@ def _queue(session, item_type, item, tenant, reason):
               "item_type": item_type, "item_id": item.id, "author_id": item.author_id,
               "excerpt": _excerpt(item.body)[:200], "reason": reason, "status": "open", "created_at": utcnow(),
               "decision_reason": ""}
-    insert = _insert(session, table).values(**values).on_conflict_do_nothing(
-        index_elements=["item_type", "item_id"], index_where=table.c.status == "open")
-    session.execute(insert)
+    return insert_new(session, table, values, ["item_type", "item_id"], index_where=table.c.status == "open")
 
 
-def _insert(session, table):
+def insert_new(session, table, values, keys, *, index_where=None) -> bool:
+    """``INSERT ... ON CONFLICT (keys) DO NOTHING``: True when the row went in (the database referees a race)."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys, index_where=index_where)
+    # RETURNING says whether a row went in (the driver's rowcount does not, once RETURNING is there)
+    return session.execute(stmt.returning(table.c.id)).first() is not None
 
 
 def create_post(session, actor, tenant, data, images=(), *, group_id=None) -> Post:
@@ -570,12 +571,12 @@ def like(session, actor, post) -> bool:
     """Like once; a second like changes nothing. True when a like was added."""
     _require_open(post)
     table = PostLike.__table__
-    added = session.execute(_insert(session, table).values(post_id=post.id, user_id=actor.id, created_at=utcnow())
-                            .on_conflict_do_nothing(index_elements=["post_id", "user_id"])).rowcount
+    added = insert_new(session, table, {"post_id": post.id, "user_id": actor.id, "created_at": utcnow()},
+                       ["post_id", "user_id"])
     if added:
         session.execute(sa.update(Post).where(Post.id == post.id).values(likes_count=Post.likes_count + 1)
                         .execution_options(synchronize_session=False))
-    return bool(added)
+    return added
 
 
 def unlike(session, actor, post) -> bool:
@@ -596,10 +597,10 @@ def report(session, actor, item_type, item, data) -> Report:
     if item.status != "visible":
         raise Conflict(_("This is already waiting for a moderator, or was removed."))
     table = Report.__table__
-    added = session.execute(_insert(session, table).values(
-        item_type=item_type, item_id=item.id, user_id=actor.id, root_id=item.root_id, reason=data["reason"],
-        detail=(data.get("detail") or "").strip(), created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["item_type", "item_id", "user_id"])).rowcount
+    added = insert_new(session, table, {
+        "item_type": item_type, "item_id": item.id, "user_id": actor.id, "root_id": item.root_id,
+        "reason": data["reason"], "detail": (data.get("detail") or "").strip(), "created_at": utcnow()},
+        ["item_type", "item_id", "user_id"])
     if not added:
         raise Conflict(_("You have reported this already."))
     count, kept = session.execute(sa.update(model).where(model.id == item.id)
