@@ -28,7 +28,7 @@ QUEUE_REASONS = ("reports", "word", "appeal")
 QUEUE_REASON_LABELS = {"reports": _l("Reported"), "word": _l("Held by a review word"),
                        "appeal": _l("Appeal against a removal")}
 QUEUE_STATUSES = ("open", "kept", "removed")
-QUEUE_STATUS_LABELS = {"open": _l("Waiting"), "kept": _l("Kept"), "removed": _l("Removed")}
+QUEUE_STATUS_LABELS = {"open": _l("Waiting"), "kept": _l("Kept"), "removed": _l("Taken down")}
 LEVELS = ("block", "review")
 MAX_IMAGES = 9
 MAX_BODY = 5000
