@@ -14,6 +14,9 @@ TARGETS = [
      "session:{slug}-admin"),
     ("members", "(g) `/manage/{slug}-s01/members`, street admin", "/manage/{slug}-s01/members",
      "session:{slug}-s01-admin"),
+    ("posts", "(h) member's post feed `/t/{home}/posts`", "/t/{home}/posts", "session:{member}"),
+    ("apiposts", "(i) `GET /api/v1/tenants/{home}/posts`, member", "/api/v1/tenants/{home}/posts?per_page=20",
+     "token:{member}"),
 ]
 
 
