@@ -8,7 +8,6 @@ import io
 
 from tests.isolation.world import Case, everyone, managed
 
-
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 

@@ -10,7 +10,13 @@ from tests.conftest import is_postgres
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.community import services
-from union_saas.community.models import CommunitySettings, ModerationItem, Post, PostLike, Report
+from union_saas.community.models import (
+    CommunitySettings,
+    ModerationItem,
+    Post,
+    PostLike,
+    Report,
+)
 from union_saas.core.errors import Conflict
 from union_saas.extensions import db
 from union_saas.members.models import Membership

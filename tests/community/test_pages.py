@@ -5,7 +5,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.community.conftest import PNG
-from union_saas.community.models import ModerationItem, Mute, Post, PostLike, WatchedWord
+from union_saas.community.models import (
+    ModerationItem,
+    Mute,
+    Post,
+    PostLike,
+    WatchedWord,
+)
 from union_saas.tenancy import sections
 
 

@@ -4,8 +4,8 @@ import sqlalchemy as sa
 
 from union_saas.access import engine
 from union_saas.community import services
-from union_saas.members.audience import load_viewer
 from union_saas.community.models import ModerationItem
+from union_saas.members.audience import load_viewer
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_lists_do_a_bounded_number_of_queries(api, login, tree, crowd, queries_o
     member, mod = api(tree.member), api(tree.mod)
     pages, mod_pages = login(tree.member), login(tree.mod)
     post_id = mod.get(f"/api/v1/tenants/{tree.st.slug}/posts").json["items"][0]["id"]
-    calls = lambda: (  # noqa: E731
+    calls = lambda: (
         lambda: member.get(f"/api/v1/tenants/{tree.st.slug}/posts"),
         lambda: member.get("/api/v1/me/posts"),
         lambda: member.get(f"/api/v1/posts/{post_id}/comments"),

@@ -7,7 +7,15 @@ import sqlalchemy as sa
 
 from tests.conftest import _password_hash
 from union_saas.community import services
-from union_saas.community.models import Appeal, Comment, ModerationItem, Post, PostLike, Report, WatchedWord
+from union_saas.community.models import (
+    Appeal,
+    Comment,
+    ModerationItem,
+    Post,
+    PostLike,
+    Report,
+    WatchedWord,
+)
 from union_saas.core.inbox import Notification
 from union_saas.demo_seed import SCALES, seed
 from union_saas.members.models import Membership

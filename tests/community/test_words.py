@@ -4,6 +4,7 @@ import pytest
 
 from union_saas.community import services, words
 from union_saas.community.models import ModerationItem, Post
+from union_saas.core.errors import ValidationFailed
 
 
 @pytest.mark.parametrize("text", ["this is a SCAM", "ｓｃａｍ", "s c a m", "s.c-a_m!", "Ｓ　Ｃ．Ａ·M", "ScAm"])
@@ -81,7 +82,7 @@ def test_the_matcher_is_built_once_per_list_version(api, tree, db_session, monke
         services.screen(db_session, tree.st, "hello")
     assert len(built) == 1
     put(api, tree.fed_mod, tree.fed, block=["scam", "fraud"])
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationFailed):
         services.screen(db_session, tree.st, "f r a u d")
     assert len(built) == 2
 

@@ -6,7 +6,13 @@ from union_saas.access.guards import record_view, signed_in, tenant_public, tena
 from union_saas.accounts.models import User
 from union_saas.community import schemas, services
 from union_saas.community.lookups import flood_limited
-from union_saas.community.schemas import comment_doc, item_doc, mute_doc, post_doc, report_doc
+from union_saas.community.schemas import (
+    comment_doc,
+    item_doc,
+    mute_doc,
+    post_doc,
+    report_doc,
+)
 from union_saas.core import files
 from union_saas.core.api import Blueprint
 from union_saas.core.pagination import paginate

@@ -9,8 +9,6 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from union_saas.community.models import (
-    ITEM_TYPES,
-    LEVELS,
     MAX_BODY,
     POST_SCOPES,
     QUEUE_REASONS,

@@ -108,8 +108,7 @@ def step_community(ctx):
         author = rng.choice(authors)
         tenant = ctx.tenant(ctx.home[author])
         created = max(created, ctx.joined_at.get(author, ctx.start))
-        if created > now:
-            created = now
+        created = min(created, now)
         crowd = [u for u in members[tenant.id] if u != author]
         roll = rng.random()
         status = "visible"
@@ -122,7 +121,7 @@ def step_community(ctx):
         scope = "tenant" if rng.random() < 0.2 else "subtree"
         age = max((now - created).total_seconds(), 60)
 
-        def later(seconds_max=None):
+        def later(seconds_max=None, created=created, age=age):
             return created + timedelta(seconds=rng.random() * min(age, seconds_max or age))
 
         n_likes = min(len(crowd), int(rng.expovariate(1 / size["likes"]))) if status == "visible" else 0

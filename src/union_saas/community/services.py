@@ -45,10 +45,15 @@ from union_saas.community.models import (
 from union_saas.core import files, inbox
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
-from union_saas.core.errors import Conflict, Forbidden, TooManyAttempts, ValidationFailed
+from union_saas.core.errors import (
+    Conflict,
+    Forbidden,
+    TooManyAttempts,
+    ValidationFailed,
+)
 from union_saas.core.markup import render_markdown
 from union_saas.members import audience
-from union_saas.members.audience import Viewer, viewer  # noqa: F401 - views ask services for the viewer
+from union_saas.members.audience import Viewer, viewer
 from union_saas.members.models import Membership
 from union_saas.tenancy.content import audience_clause
 from union_saas.tenancy.models import Tenant, path_ids, subtree_clause
