@@ -4,6 +4,7 @@ import io
 import pytest
 
 from tests.community.conftest import JPEG, PNG
+from union_saas.community import services
 from union_saas.community.models import MAX_IMAGES, Comment, Post
 
 
@@ -161,3 +162,25 @@ def test_comment_reports_hide_the_comment_and_move_the_count(api, tree, make_pos
     assert comment.status == "hidden" and post.comments_count == 0
     assert [c["id"] for c in api(tree.member2).get(f"/api/v1/posts/{post.id}/comments").json["items"]] == []
     assert db_session.query(Comment).count() == 1
+
+
+def test_a_group_space_plugs_in(db_session, tree):
+    """The groups domain registers how a group's space is found; posts there stay out of the union's feed."""
+    from union_saas.core.errors import Forbidden
+    from union_saas.members.audience import load_viewer
+
+    insiders = {tree.member2.id}
+    space = services.Space(tree.st, 7, member=lambda s, u: u.id in insiders, sees=lambda s, u: u.id in insiders)
+    services.register_group_spaces(lambda s, group_id: space if group_id == 7 else None)
+    try:
+        post = services.create_post(db_session, tree.member2, tree.st, {"body": "group news"}, group_id=7)
+        assert post.group_id == 7 and post.tenant_id == tree.st.id
+        with pytest.raises(Forbidden):
+            services.create_post(db_session, tree.member3, tree.st, {"body": "not in"}, group_id=7)
+        assert services.post_visible(db_session, tree.member2, post)
+        assert not services.post_visible(db_session, tree.member3, post)
+        v = load_viewer(db_session, tree.member2)
+        assert [p.id for p in services.feed(db_session, v, tenant=tree.st, group_id=7).items] == [post.id]
+        assert post.id not in [p.id for p in services.feed(db_session, v, tenant=tree.st).items]
+    finally:
+        services.register_group_spaces(None)

@@ -454,6 +454,10 @@ def create_post(session, actor, tenant, data, images=(), *, group_id=None) -> Po
     """A post in ``tenant``'s space (``images``: ``files.check``ed uploads, up to 9)."""
     if group_id is None and not may_post(session, actor, tenant):
         raise Forbidden(_("Only members and officers of this union post here."))
+    if group_id is not None:
+        space = group_space(session, group_id)
+        if space is None or not space.member(session, actor):
+            raise Forbidden(_("Only the group's members post here."))
     if len(images) > MAX_IMAGES:
         raise fix("images", _("At most %(n)d images.", n=MAX_IMAGES))
     check_mute(session, actor, tenant)
