@@ -1,7 +1,7 @@
 """community posts comments likes reports moderation watched words mutes
 
 Revision ID: community_0001
-Revises: core_0006
+Revises: polls_0001
 Create Date: 2026-12-01 11:19:39.389572
 
 """
@@ -13,7 +13,7 @@ import union_saas.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'community_0001'
-down_revision = 'core_0006'
+down_revision = 'polls_0001'
 branch_labels = None
 depends_on = None
 
