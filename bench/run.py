@@ -616,8 +616,13 @@ def main():
         url = args.roster_database or roster_database(args.database)
         results, sizes = roster_import.run(url, args.roster_rows)
         roster = {"rows": args.roster_rows, "sizes": sizes, "results": results}
+    import watched_words
+
+    words = watched_words.run()  # issue 16: 10,000 watched words, a 2,000-character post
+    print("watched words:", json.dumps(words), flush=True)
     meta["load_after"] = loadavg()
     block = render(meta, targets, http, policy, floor, burst, roster, vote, giveaway)
+    block = block.replace(END, watched_words.markdown(words) + "\n\n" + END)
     if args.no_write:
         print(block)
     else:

@@ -39,8 +39,8 @@ from union_saas.extensions import (
     talisman,
 )
 
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "groups", "benefits", "office", "polls",
-           "assistance", "insights", "portal")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "groups", "benefits", "community", "office",
+           "polls", "assistance", "insights", "portal")
 
 
 def create_app(env=None, **overrides):
