@@ -36,7 +36,7 @@ def write_results(session, record, rnd):
                                         _("Scores"), _("Activities held"), _("Participants"), _("Check-ins"),
                                         _("Awarded")])
     detail = book.sheet(_("Jurors' scores"), [_("Category"), _("Group"), _("Juror"), _("Username"), _("Score"),
-                                              _("Comment")])
+                                              _("Juror's remarks")])
     rows = 0
     for category in ranked:
         for r in category["nominations"]:
