@@ -2,7 +2,7 @@
 from flask_login import current_user
 
 from union_saas.access.guards import record_view, signed_in, tenant_view
-from union_saas.core import jobs
+from union_saas.core import files, jobs
 from union_saas.core.api import Blueprint
 from union_saas.core.pagination import paginate, page_schema
 from union_saas.extensions import db
@@ -121,12 +121,19 @@ def withdraw(proposal):
 
 @blp.route("/proposals/<int:proposal_id>/attachments", methods=["POST"])
 @blp.arguments(schemas.FileSchema, location="files")
-@blp.response(201, schemas.AttachmentSchema)
+@blp.response(201, schemas.ProjectAttachmentSchema)
 @blp.alt_response(409, description="After closes_at (before funding), withdrawn or declined")
 @record_view("proposal")
 def upload_attachment(upload, proposal):
     """A file of the proposal (PDF, images, Office documents; 10 MB), or evidence for a milestone's report."""
     return attachment_doc(services.add_attachment(db.session, current_user, proposal, upload["file"]))
+
+
+@blp.route("/project-attachments/<int:attachment_id>", methods=["GET"])
+@blp.response(200, description="The file (a download)")
+@record_view("project_attachment")
+def download_attachment(project_attachment):
+    return files.send(files.get(db.session, project_attachment.file_id))
 
 
 # --- the panel -------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from union_saas.core.pagination import PageArgs
 from union_saas.projects.models import (
     CALL_STATUSES,
     MILESTONE_STATUSES,
@@ -98,11 +99,6 @@ class CallSchema(ma.Schema):
     proposal_count = ma.fields.Integer()
 
 
-class PageArgs(ma.Schema):
-    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=1_000_000))
-    per_page = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
-
-
 class CallListArgs(PageArgs):
     open = ma.fields.Boolean(load_default=False, metadata={"description": "only calls taking proposals now"})
 
@@ -133,7 +129,7 @@ class ProposalPatchSchema(ProposalFields):
     pass
 
 
-class AttachmentSchema(ma.Schema):
+class ProjectAttachmentSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     filename = ma.fields.String(required=True)
     size = ma.fields.Integer(required=True)
@@ -156,7 +152,7 @@ class ProposalSchema(ma.Schema):
     disbursed = ma.fields.Float(metadata={"description": "yuan"})
     score = ma.fields.Float(allow_none=True)
     created_at = ma.fields.DateTime()
-    attachments = ma.fields.List(ma.fields.Nested(AttachmentSchema))
+    attachments = ma.fields.List(ma.fields.Nested(ProjectAttachmentSchema))
 
 
 class FileSchema(ma.Schema):
@@ -296,7 +292,7 @@ def attachment_doc(a):
     from flask import url_for
 
     return {"id": a.id, "filename": a.file.filename, "size": a.file.size,
-            "url": url_for("projects.attachment", attachment_id=a.id)}
+            "url": url_for("projects_api.download_attachment", attachment_id=a.id)}
 
 
 def proposal_doc(p, attachments=None):

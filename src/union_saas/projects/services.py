@@ -140,7 +140,8 @@ def _proposal_allows(session, user, proposal, permission):
 
 def _proposal_options():
     return (joinedload(Proposal.tenant), joinedload(Proposal.tier), joinedload(Proposal.awarded_tier),
-            joinedload(Proposal.call).joinedload(ProjectCall.tenant))
+            joinedload(Proposal.call).options(joinedload(ProjectCall.tenant), selectinload(ProjectCall.tiers),
+                                              selectinload(ProjectCall.criteria)))
 
 
 def _load_proposal(session, proposal_id):
@@ -410,7 +411,8 @@ def tenant_proposals_stmt(tenant):
     """Proposals of ``tenant`` and the unions below it, newest first (with their calls)."""
     return (sa.select(Proposal).join(Tenant, Tenant.id == Proposal.tenant_id)
             .options(joinedload(Proposal.tenant), joinedload(Proposal.tier),
-                     joinedload(Proposal.call).joinedload(ProjectCall.tenant))
+                     joinedload(Proposal.call).options(joinedload(ProjectCall.tenant), selectinload(ProjectCall.tiers),
+                                              selectinload(ProjectCall.criteria)))
             .where(subtree_clause(Tenant.path, tenant.path)).order_by(Proposal.created_at.desc(), Proposal.id.desc()))
 
 
@@ -505,10 +507,9 @@ def review(session, actor, proposal, data) -> Review:
         raise ValidationFailed(_("Please correct the marked fields."), errors=errors)
     row = my_review(session, actor, proposal)
     if row is None:
-        row = Review(proposal_id=proposal.id, call_id=call.id, reviewer_id=actor.id)
+        row = Review(proposal_id=proposal.id, call_id=call.id, reviewer_id=actor.id, comment="", scores=[])
         with session.begin_nested():
             session.add(row)
-        row.scores = []
     row.comment = data.get("comment") or ""
     have = {s.criterion_id: s for s in row.scores}
     for cid, value in scores.items():
