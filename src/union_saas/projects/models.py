@@ -24,8 +24,8 @@ PROPOSAL_STATUSES = ("submitted", "withdrawn", "funded", "declined")
 MILESTONE_STATUSES = ("planned", "reported", "approved", "returned")
 
 CALL_STATUS_LABELS = {"draft": _l("Draft"), "open": _l("Open for proposals"), "reviewing": _l("Under review"),
-                      "decided": _l("Decided")}
-PROPOSAL_STATUS_LABELS = {"submitted": _l("Submitted"), "withdrawn": _l("Withdrawn"), "funded": _l("Funded"),
+                      "decided": _l("Funding decided")}
+PROPOSAL_STATUS_LABELS = {"submitted": _l("Submitted for review"), "withdrawn": _l("Withdrawn"), "funded": _l("Funded"),
                           "declined": _l("Not funded")}
 MILESTONE_STATUS_LABELS = {"planned": _l("Planned"), "reported": _l("Reported, waiting for a check"),
                            "approved": _l("Approved and paid"), "returned": _l("Returned for more")}

@@ -115,7 +115,7 @@ def step_projects(ctx):
         disbursed = planned = 0
         if status == "funded":
             first = granted * 6 // 10
-            parts = ((f"{r['title']}：建设完成", first), (f"{r['title']}：运行满半年", granted - first))
+            parts = (("建设完成", first), ("运行满半年", granted - first))
             for k, (title, amount) in enumerate(parts):
                 due = (decided_at + (60 + 150 * k) * DAY).date()
                 reported_at = approved_at = None
