@@ -2,7 +2,8 @@
 projects and their ledger, and an open call taking proposals.
 
 The federation (the district) called for projects a year and a half ago: communities and partner
-organisations with someone holding ``project.propose`` there proposed (a few withdrew); three reviewers
+organisations with someone holding ``project.propose`` there proposed (then streets and enterprise unions
+with an office, so that the large data set has enough; a few withdrew); three reviewers
 without any grant (no conflict of interest) scored every proposal on every criterion; the funding is
 ``services.suggest`` applied to the ranking (the best first at their requested tier while the budget lasts),
 with the budget set so that exactly ``project_funded`` projects fit (93 in the large data set, as in 2019).
@@ -53,8 +54,12 @@ def step_projects(ctx):
     rng, root = ctx.rng, ctx.root
     organiser = next((uid for uid, tid in ctx.admins.get("federation_admin", ()) if tid == root.id), None)
     holders = _proposers(ctx)
-    candidates = [t for t in ctx.tenants if t.kind in ("community", "social_org") and t.id in holders]
-    rng.shuffle(candidates)
+    # communities and partner organisations first; streets and enterprise unions with an office fill the rest
+    first = [t for t in ctx.tenants if t.kind in ("community", "social_org") and t.id in holders]
+    others = [t for t in ctx.tenants if t.kind in ("street", "enterprise") and t.id in holders]
+    rng.shuffle(first)
+    rng.shuffle(others)
+    candidates = first + others
     funded_wanted = ctx.scale.options.get("project_funded", 93 if ctx.scale.name == "large" else 12)
     proposing = candidates[:min(len(candidates), int(funded_wanted * 1.9) + 2)]
     reviewers = _reviewers(ctx)
