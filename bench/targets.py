@@ -14,6 +14,8 @@ TARGETS = [
      "session:{slug}-admin"),
     ("members", "(g) `/manage/{slug}-s01/members`, street admin", "/manage/{slug}-s01/members",
      "session:{slug}-s01-admin"),
+    ("groups", "(h) member's interest groups `/groups`", "/groups", "session:{member}"),
+    ("apigroups", "(i) `GET /api/v1/groups`, member", "/api/v1/groups?per_page=20", "token:{member}"),
 ]
 
 

@@ -39,7 +39,8 @@ from union_saas.extensions import (
     talisman,
 )
 
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights", "projects")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "groups", "office", "polls", "assistance",
+           "insights", "portal", "projects")
 
 
 def create_app(env=None, **overrides):

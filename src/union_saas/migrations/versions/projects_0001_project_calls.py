@@ -1,7 +1,7 @@
 """project calls proposals reviews milestones
 
 Revision ID: projects_0001
-Revises: core_0006
+Revises: groups_0001
 Create Date: 2026-12-01 11:44:35.737254
 
 """
@@ -13,7 +13,7 @@ import union_saas.core.db
 
 # revision identifiers, used by Alembic.
 revision = 'projects_0001'
-down_revision = 'core_0006'
+down_revision = 'groups_0001'
 branch_labels = None
 depends_on = None
 
