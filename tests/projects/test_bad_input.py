@@ -13,12 +13,10 @@ from union_saas.core.db import Base
 from union_saas.extensions import db
 from union_saas.projects import services
 
-TABLES = [t for t in Base.metadata.sorted_tables if t.name.startswith("project_") or t.name == "notification"]
-
-
 def snapshot():
+    tables = [t for t in Base.metadata.sorted_tables if t.name.startswith("project_") or t.name == "notification"]
     return {t.name: [tuple(r) for r in db.session.execute(sa.select(t).order_by(*t.primary_key.columns)).all()]
-            for t in TABLES}
+            for t in tables}
 
 
 @pytest.fixture
