@@ -120,7 +120,7 @@ def withdraw(proposal):
 
 
 @blp.route("/proposals/<int:proposal_id>/attachments", methods=["POST"])
-@blp.arguments(schemas.FileSchema, location="files")
+@blp.arguments(schemas.ProjectFileSchema, location="files")
 @blp.response(201, schemas.ProjectAttachmentSchema)
 @blp.alt_response(409, description="After closes_at (before funding), withdrawn or declined")
 @record_view("proposal")

@@ -155,7 +155,7 @@ class ProposalSchema(ma.Schema):
     attachments = ma.fields.List(ma.fields.Nested(ProjectAttachmentSchema))
 
 
-class FileSchema(ma.Schema):
+class ProjectFileSchema(ma.Schema):
     file = ma.fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
