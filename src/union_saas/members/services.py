@@ -383,6 +383,12 @@ def tenant_counts(session, tenant) -> dict:
 
 # --- the directory -----------------------------------------------------------------------------------
 
+def pending_count(session, tenant) -> int:
+    """Join and transfer requests waiting for ``tenant``'s decision."""
+    return session.scalar(sa.select(sa.func.count()).where(Membership.tenant_id == tenant.id,
+                                                           Membership.status == "pending"))
+
+
 def directory_stmt(tenant, *, subtree=False, status=None, union=None, verified=None, q=None):
     """Memberships of ``tenant`` (or its whole subtree: one indexed path range), filtered and ordered."""
     stmt = (sa.select(Membership).join(Tenant, Tenant.id == Membership.tenant_id)

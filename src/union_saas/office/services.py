@@ -179,6 +179,12 @@ def unread_count(session, tenant) -> int:
                                                            NoticeReceipt.read_at.is_(None)))
 
 
+def open_assignments_count(session, tenant) -> int:
+    """Tasks waiting for ``tenant``'s report: open or returned (``ix_office_assignment_tenant_status``)."""
+    return session.scalar(sa.select(sa.func.count()).where(Assignment.tenant_id == tenant.id,
+                                                           Assignment.status.in_(OPEN)))
+
+
 def receipt_of(session, notice_id, tenant) -> NoticeReceipt:
     receipt = session.scalar(sa.select(NoticeReceipt).where(NoticeReceipt.notice_id == notice_id,
                                                             NoticeReceipt.tenant_id == tenant.id))

@@ -30,7 +30,10 @@ bp = Blueprint("office", __name__, template_folder="templates", static_folder="s
 
 
 sections.manage_tab("office.inbox", _l("Office"), "office.view", 50,
-                    count=lambda tenant: services.unread_count(db.session, tenant))
+                    count=lambda tenant: services.unread_count(db.session, tenant), todo=_l("Unread notices"))
+sections.todo("office.assignments", _l("Open tasks to report on"), "office.view",
+              lambda tenant: services.open_assignments_count(db.session, tenant), "office.assignments", 51,
+              tab="office.inbox")
 
 
 def form_to(form):

@@ -68,6 +68,40 @@ def check_slug(session, slug, field="slug"):
         raise Conflict(_("The address %(slug)s is taken.", slug=slug), errors={field: [_("Already taken.")]})
 
 
+SLUG_MAX = 63
+
+
+HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+
+
+def slug_base(name) -> str:
+    """A link name made from a union's name: each run of Chinese characters in pinyin, written together
+    (春熙路街道工会 -> chunxilujiedaogonghui), Latin letters and digits kept, every other character a
+    break (a hyphen); "union" when nothing is left."""
+    from pypinyin import Style, lazy_pinyin
+
+    parts = []
+    for i, run in enumerate(HAN_RUN.split(name or "")):
+        parts.append("".join(lazy_pinyin(run, style=Style.NORMAL)) if i % 2 else run)
+    text = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+    return text[:SLUG_MAX - 4].strip("-") or "union"
+
+
+def suggest_slug(session, name, *, taken=()) -> str:
+    """A free link name for a union called ``name``: its pinyin, with -2, -3... on a clash (one query).
+    ``taken`` adds slugs already used by the same request (a tree being built)."""
+    base = slug_base(name)
+    used = set(session.scalars(sa.select(Tenant.slug).where(
+        sa.or_(Tenant.slug == base, Tenant.slug.startswith(base + "-", autoescape=True)))))
+    used.update(taken)
+    if base not in used:
+        return base
+    n = 2
+    while f"{base}-{n}" in used:
+        n += 1
+    return f"{base}-{n}"
+
+
 def _insert(session, parent, *, slug, name, kind, **fields) -> Tenant:
     tenant = Tenant(slug=slug, name=name, kind=kind, path=f"new:{slug}", parent_id=parent.id if parent else None,
                     depth=parent.depth + 1 if parent else 0, **fields)
@@ -83,7 +117,8 @@ def _insert(session, parent, *, slug, name, kind, **fields) -> Tenant:
     return tenant
 
 
-def create_federation(session, actor, *, slug, name, **fields) -> Tenant:
+def create_federation(session, actor, *, name, slug=None, **fields) -> Tenant:
+    slug = slug or suggest_slug(session, name)
     check_slug(session, slug)
     tenant = _insert(session, None, slug=slug, name=name, kind="federation", **fields)
     record(session, action="tenant.create", actor=actor, tenant=tenant, target=slug,
@@ -91,11 +126,12 @@ def create_federation(session, actor, *, slug, name, **fields) -> Tenant:
     return tenant
 
 
-def create_child(session, actor, parent, *, slug, name, kind, **fields) -> Tenant:
+def create_child(session, actor, parent, *, name, kind, slug=None, **fields) -> Tenant:
     if kind not in KINDS or kind == "federation":
         raise ValidationFailed(errors={"kind": [_("A sub-union cannot be a federation.")]})
     if parent.status != "active":
         raise Conflict(_("An archived union cannot take new sub-unions."))
+    slug = slug or suggest_slug(session, name)
     check_slug(session, slug)
     tenant = _insert(session, parent, slug=slug, name=name, kind=kind, **fields)
     record(session, action="tenant.create", actor=actor, tenant=tenant, target=slug,
