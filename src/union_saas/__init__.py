@@ -39,7 +39,7 @@ from union_saas.extensions import (
     talisman,
 )
 
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights", "platform")
 
 
 def create_app(env=None, **overrides):

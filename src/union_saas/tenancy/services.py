@@ -4,8 +4,9 @@ import re
 import sqlalchemy as sa
 import yaml
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from union_saas.core.audit import record
+from union_saas.core.audit import params, plain, record
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 from union_saas.tenancy.models import KINDS, Tenant, segment, subtree_clause
 
@@ -454,3 +455,40 @@ def check_tree_upload(session, stream, under):
     slugs = [fields["slug"] for _parent, fields in nodes]
     refuse_outside(session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs))), under)
     return data
+
+
+# --- the audit log's sentences ------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "name": _l("name"), "contact_name": _l("contact person"), "contact_phone": _l("phone"),
+    "contact_email": _l("email"), "address": _l("address"), "description": _l("description"),
+    "status": _l("status"),
+}
+
+
+@params("tenant.")
+def _audit_params(session, entries):
+    """Kinds and statuses by their labels, changes as "field: old → new", parents by their names."""
+    from union_saas.tenancy.models import KIND_LABELS, STATUS_LABELS
+
+    slugs = {(e.detail or {}).get("parent") for e in entries} - {None}
+    names = dict(session.execute(sa.select(Tenant.slug, Tenant.name).where(Tenant.slug.in_(slugs))).all()) if slugs else {}
+    out = {}
+    for entry in entries:
+        detail = entry.detail or {}
+        extra = {}
+        if "kind" in detail:
+            extra["kind"] = str(KIND_LABELS.get(detail["kind"], detail["kind"]))
+        if "parent" in detail:
+            extra["parent"] = names.get(detail["parent"], detail["parent"])
+        if entry.action == "tenant.edit":
+            changes = []
+            for field, change in detail.items():
+                if isinstance(change, list) and len(change) == 2:
+                    old, new = change
+                    if field == "status":
+                        old, new = (str(STATUS_LABELS.get(v, v)) for v in (old, new))
+                    changes.append(f"{FIELD_LABELS.get(field, field)} {plain(old)} → {plain(new)}")
+            extra["changes"] = "; ".join(changes) or "—"
+        out[entry.id] = extra
+    return out
