@@ -407,7 +407,7 @@ def test_the_task_form_refuses_a_past_due_date_and_keeps_what_was_typed(office, 
 def test_the_task_form_assigns_with_fields(office, login, db_session, run_job):
     tenants, people = office
     response = login(people["s1"]).post("/manage/s1/office/tasks/new", data={
-        "title": "Headcount", "due_at": "2099-01-01T09:00", "to": "list", "to_list": "c2",
+        "title": "Headcount", "due_at": "2099-01-01T09:00", "to": "list", "to_union": "c2",
         "field_name_0": "People", "field_kind_0": "number", "field_required_0": "1"})
     assert response.status_code == 302
     run_job(response.headers["Location"].split("/jobs/")[1].split("?")[0])
