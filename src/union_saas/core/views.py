@@ -61,7 +61,8 @@ class JobSchema(ma.Schema):
 
 @bp.app_template_global()
 def job_result_label(key):
-    return RESULT_LABELS.get(key, key)
+    """The label of a result's key; None for keys meant for programs (ids, lists), which pages leave out."""
+    return RESULT_LABELS.get(key)
 
 
 def own_job(job_id) -> JobRecord:
@@ -117,8 +118,24 @@ def send_job_file(record):
 @bp.route("/jobs/<job_id>")
 @record_view("job")
 def job_page(job):
+    """A job's progress, in the place it was started from: its title, the union's management tabs when its
+    starter manages the union, and a link back (``?back=``, else the union's manage home)."""
+    from union_saas.tenancy.models import Tenant
+
     record = job
-    return render_template("job.html", job=job_doc(record, "core.job_file_page"), back=safe_next(request.args.get("back")))
+    try:
+        title = getattr(_function(record.kind), "job_title", None)
+    except (KeyError, ImportError):
+        title = None
+    tenant = db.session.get(Tenant, record.tenant_id) if record.tenant_id else None
+    if tenant is not None and not engine.manages(current_user, tenant):
+        tenant = None
+    back = request.args.get("back")
+    if not back and tenant is not None:
+        back = url_for("tenancy.manage", slug=tenant.slug)
+    return render_template("job_manage.html" if tenant is not None else "job.html",
+                           job=job_doc(record, "core.job_file_page"), job_title=title, tenant=tenant,
+                           back=safe_next(back))
 
 
 @bp.route("/jobs/<job_id>/file")
