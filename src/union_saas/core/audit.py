@@ -70,7 +70,7 @@ def describe_all(session, entries) -> dict:
         actor = entry.actor
         p = _Params({key: plain(value) for key, value in (entry.detail or {}).items()})
         p.update(actor=(actor.display_name or actor.username) if actor else gettext("The platform"),
-                 union=entry.tenant.name if entry.tenant is not None else "—", target=entry.target or "—")
+                 union=entry.tenant.name if entry.tenant_id is not None else "—", target=entry.target or "—")
         table[entry.id] = p
     for prefix, fn in AUDIT_PARAMS:
         mine = [e for e in entries if e.action.startswith(prefix)]

@@ -754,7 +754,7 @@ def _write_export(session, task, out, progress, zone):
             .where(Assignment.task_id == task.id).order_by(Assignment.tenant_path)
             .execution_options(yield_per=BATCH))
     book = xlsx.Book(zone=zone)
-    sheet = book.sheet(task.title or _("Reports"), [_("Union"), _("Address"), _("Parent union"), _("Status"),
+    sheet = book.sheet(task.title or _("Reports"), [_("Union"), _("Link name"), _("Parent union"), _("Status"),
                                                     _("Submitted at"), _("Reason")] + [f["name"] for f in task.fields])
     done = 0
     for assignment, slug, name, parent_name in session.execute(stmt):
