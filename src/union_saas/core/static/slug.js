@@ -18,19 +18,31 @@
       slug.dataset.edited = slug.value.trim() ? "true" : "";
       show(slug.value.trim());
     });
-    const ask = async () => {
+    const ask = async (tries = 3) => {
       const text = name.value.trim();
       if (slug.dataset.edited === "true") return;
       if (!text) { slug.value = ""; show(""); return; }
       const mine = ++asked;
       const url = `${slug.dataset.slugUrl}?name=${encodeURIComponent(text)}`;
-      const response = await fetch(url, { headers: { Accept: "application/json" } });
-      if (!response.ok || mine !== asked || slug.dataset.edited === "true") return;
+      let response = null;
+      try {
+        response = await fetch(url, { headers: { Accept: "application/json" } });
+      } catch (error) {
+        response = null;
+      }
+      if (mine !== asked || slug.dataset.edited === "true") return;
+      if (!response || !response.ok) {
+        // a busy server: ask again a little later (a name too long gets 422 each time: stop)
+        if (tries > 1 && (!response || response.status >= 500 || response.status === 409)) {
+          setTimeout(() => { if (mine === asked) ask(tries - 1); }, 500);
+        }
+        return;
+      }
       const body = await response.json();
       slug.value = body.slug;
       show(body.slug);
     };
-    name.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(ask, 250); });
+    name.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => ask(), 250); });
     if (slug.value.trim()) { slug.dataset.edited = "true"; show(slug.value.trim()); } else if (name.value.trim()) ask();
   };
   document.addEventListener("DOMContentLoaded", () => {

@@ -55,6 +55,16 @@
       if (input.checked && list) list.checked = true;
       recount();
     });
+    // Enter in another field of the form sends it with its own button, not with "Find" (the first one).
+    const form = box.closest("form");
+    if (form) {
+      form.addEventListener("keydown", (event) => {
+        const el = event.target;
+        if (event.key !== "Enter" || el === filter || el.tagName !== "INPUT" || el.type === "submit") return;
+        const send = form.querySelector("button.primary[type=submit]");
+        if (send) { event.preventDefault(); form.requestSubmit(send); }
+      });
+    }
     recount();
     if (filter && filter.value) apply();
   };
