@@ -198,10 +198,18 @@ def _audit_params(session, entries):
     """The role's name as the policy labels it, in the reader's language."""
     from flask_babel import get_locale
 
+    from union_saas.accounts.models import User
+
     locale = str(get_locale())
+    usernames = {e.target for e in entries if e.target}
+    names = dict(session.execute(sa.select(User.username, User.display_name)
+                                 .where(User.username.in_(usernames))).all()) if usernames else {}
     out = {}
     for entry in entries:
         name = (entry.detail or {}).get("role")
         role = engine.policy().role(name) if name else None
-        out[entry.id] = {"role": role.label(locale) if role else (name or "—")}
+        person = names.get(entry.target)
+        out[entry.id] = {"role": role.label(locale) if role else (name or "—"),
+                         "target": f"{person} ({entry.target})" if person and person != entry.target
+                         else (entry.target or "—")}
     return out

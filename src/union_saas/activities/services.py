@@ -49,9 +49,9 @@ AUDIT_LABELS.update({
     "activity.create": _l("%(actor)s created the activity “%(title)s” at %(union)s."),
     "activity.edit": _l("%(actor)s edited the activity “%(title)s”."),
     "activity.publish": _l("%(actor)s published the activity “%(title)s”."),
-    "activity.cancel": _l("%(actor)s cancelled the activity “%(title)s” (%(told)s participants told)."),
+    "activity.cancel": _l("%(actor)s cancelled the activity “%(title)s” (participants told: %(told)s)."),
     "activity.remove_signup": _l("%(actor)s took %(person)s off the list of “%(title)s”."),
-    "activity.message": _l("%(actor)s sent a message to the %(sent)s participants of “%(title)s”."),
+    "activity.message": _l("%(actor)s sent a message to the participants of “%(title)s” (messages sent: %(sent)s)."),
 })
 
 

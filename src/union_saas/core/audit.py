@@ -20,7 +20,7 @@ AUDIT_LABELS = {
     "tenant.archive": _l("%(actor)s archived %(union)s."),
     "tenant.restore": _l("%(actor)s restored %(union)s."),
     "tenant.move": _l("%(actor)s moved %(union)s under %(parent)s."),
-    "tenant.import": _l("%(actor)s imported sub-unions into %(union)s: %(created)s created, %(updated)s updated."),
+    "tenant.import": _l("%(actor)s imported sub-unions into %(union)s (created: %(created)s, updated: %(updated)s)."),
     "grant.create": _l("%(actor)s gave %(target)s the role %(role)s at %(union)s."),
     "grant.revoke": _l("%(actor)s took the role %(role)s at %(union)s away from %(target)s."),
     "grant.create.refused": _l("%(actor)s tried to give %(target)s the role %(role)s at %(union)s, beyond their "

@@ -470,9 +470,9 @@ AUDIT_LABELS.update({
     "member.transfer:direct": _l("%(actor)s moved %(name)s's membership from %(from_union)s to %(union)s."),
     "member.withdraw": _l("%(actor)s withdrew their request to join %(union)s."),
     "member.view_sensitive": _l("%(actor)s viewed the full ID number of %(name)s."),
-    "member.roster_import": _l("%(actor)s imported the roster of %(union)s: %(rows)s rows, %(imported)s new, "
-                               "%(updated)s updated."),
-    "member.export": _l("%(actor)s exported %(rows)s members of %(union)s."),
+    "member.roster_import": _l("%(actor)s imported the roster of %(union)s (rows read: %(rows)s, new: %(imported)s, "
+                               "updated: %(updated)s)."),
+    "member.export": _l("%(actor)s exported the members of %(union)s (rows: %(rows)s)."),
     "member.reset_link": _l("%(actor)s handed %(name)s a one-time link to set a new password."),
 })
 

@@ -226,9 +226,9 @@ def _audit_labels():
     from union_saas.core.audit import AUDIT_LABELS
 
     AUDIT_LABELS.update({
-        "office.notice.send": _l("%(actor)s sent the notice “%(target)s” to %(addressed)s unions."),
-        "office.notice.remind": _l("%(actor)s reminded %(reminded)s offices to read “%(target)s”."),
-        "office.task.assign": _l("%(actor)s assigned the task “%(target)s” to %(addressed)s unions."),
+        "office.notice.send": _l("%(actor)s sent the notice “%(target)s” (unions addressed: %(addressed)s)."),
+        "office.notice.remind": _l("%(actor)s reminded the offices that have not read “%(target)s” (offices reminded: %(reminded)s)."),
+        "office.task.assign": _l("%(actor)s assigned the task “%(target)s” (unions addressed: %(addressed)s)."),
         "office.task.cascade": _l("%(actor)s passed the task “%(target)s” on to the unions below %(union)s."),
         "office.report.submit": _l("%(actor)s submitted the report of %(union)s on “%(target)s”."),
         "office.report.accept": _l("%(actor)s accepted the report of %(union)s on “%(target)s”."),
