@@ -217,24 +217,33 @@ class ConnectionBoundSession(FlaskSession):
         return bind or self.bind or super().get_bind(mapper, clause, bind, **kwargs)
 
 
+@contextmanager
+def session_bound_to(connection):
+    """``db.session`` bound to ``connection`` (commits become savepoints) while the block runs."""
+    original = db.session
+    db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                          "class_": ConnectionBoundSession})
+    limiter.reset()
+    try:
+        yield db.session
+    finally:
+        db.session.remove()
+        db.session = original
+        g.pop("access_subjects", None)
+
+
 @pytest.fixture(autouse=True)
 def db_session(app):
     """Each test runs inside one outer transaction, rolled back at the end; commits become savepoints."""
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        original = db.session
-        db.session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
-                                              "class_": ConnectionBoundSession})
-        limiter.reset()
         try:
-            yield db.session
+            with session_bound_to(connection) as session:
+                yield session
         finally:
-            db.session.remove()
-            db.session = original
             outer.rollback()
             connection.close()
-            g.pop("access_subjects", None)
 
 
 @pytest.fixture

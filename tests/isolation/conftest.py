@@ -1,12 +1,11 @@
 """The isolation matrix runs thousands of requests in one world: built once per module, inside a transaction
 that is rolled back at its end; each test runs in a savepoint of it (what a case changes, it changes alone)."""
 import pytest
-from flask import g
 from sqlalchemy.orm import Session
 
-from tests.conftest import ConnectionBoundSession
+from tests.conftest import session_bound_to
 from tests.isolation.world import World, build_world_in
-from union_saas.extensions import db, limiter
+from union_saas.extensions import db
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +39,12 @@ def db_session(app, world_connection):
     """This package's tests run in a savepoint of the module's world, rolled back after each."""
     with app.app_context():
         savepoint = world_connection.begin_nested()
-        original = db.session
-        db.session = db._make_scoped_session({"bind": world_connection, "join_transaction_mode": "create_savepoint",
-                                              "class_": ConnectionBoundSession})
-        limiter.reset()
         try:
-            yield db.session
+            with session_bound_to(world_connection) as session:
+                yield session
         finally:
-            db.session.remove()
-            db.session = original
             if savepoint.is_active:
                 savepoint.rollback()
-            g.pop("access_subjects", None)
 
 
 @pytest.fixture

@@ -93,3 +93,39 @@ def todos_at(tenant, held):
         if item.permission in held and (item.shown is None or item.shown(tenant)):
             out.append((item, int(item.count(tenant) or 0)))
     return out
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A link of the worker's own place: an entry of "我的" or a tile of the services grid."""
+
+    name: str
+    order: int
+    label: object  # a lazy string
+    url: Callable  # (user) -> str | None; None hides the entry for that user
+    count: Callable | None = None  # (user) -> int: shown as a badge (one query)
+    icon: str | None = None  # the name of an icon of core/static/icons.svg
+
+
+ME_ENTRIES: dict[str, Entry] = {}
+SERVICES: dict[str, Entry] = {}
+
+
+def me_entry(name, order, label, url, *, count=None, icon=None):
+    """An entry of the member's "我的" centre (my groups, my tickets, my requests...)."""
+    ME_ENTRIES[name] = Entry(name, order, label, url, count, icon)
+
+
+def service(name, order, label, url, *, icon=None):
+    """A tile of the services grid of the member's home and of the 服务 tab."""
+    SERVICES[name] = Entry(name, order, label, url, None, icon)
+
+
+def entries_for(registry, user):
+    """[(entry, url, count)] of a registry's entries shown to ``user``, in order."""
+    out = []
+    for entry in sorted(registry.values(), key=lambda e: e.order):
+        url = entry.url(user)
+        if url is not None:
+            out.append((entry, url, entry.count(user) if entry.count else None))
+    return out
