@@ -128,7 +128,7 @@ def test_a_transfer_approval_reads_as_a_sentence(db_session, make_tree, make_use
     client = login(officer)
     client.set_cookie("locale", "zh")
     page = client.get(f"/manage/{t['fed'].slug}/audit").get_data(as_text=True)
-    cells = re.findall(r'<td class="what"[^>]*>(.*?)</td>', page, re.S)
+    cells = re.findall(r'<td class="what"[^>]*>(.*?)</td>', page, re.DOTALL)
     assert cells and not any("=" in c or "membership:" in c for c in cells)
     assert any("李四" in c and "张三" in c for c in cells)
 

@@ -5,7 +5,14 @@ import re
 
 import pytest
 
-from tests.e2e.test_foundation_pages import HTML_LANG, LANGS, expect, open_site, sign_in, submit
+from tests.e2e.test_foundation_pages import (
+    HTML_LANG,
+    LANGS,
+    expect,
+    open_site,
+    sign_in,
+    submit,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -1,8 +1,8 @@
 """Addressing a notice or task: a tree of the unions below, with a search that works without a script."""
 import sqlalchemy as sa
 
-from union_saas.office.models import Notice
 from union_saas.office import services
+from union_saas.office.models import Notice
 
 
 def _checkboxes(html):

@@ -84,7 +84,7 @@ def _todo_world(db_session, make_tree, make_user, grant, make_member):
 
 def test_the_manage_home_lists_what_waits_with_counts_and_links(db_session, make_tree, make_user, grant,
                                                                  make_member, api, login):
-    t, admin = _todo_world(db_session, make_tree, make_user, grant, make_member)
+    _t, admin = _todo_world(db_session, make_tree, make_user, grant, make_member)
     body = api(admin).get("/api/v1/tenants/s1/todo").json
     counts = {item["name"]: item["count"] for item in body["items"]}
     assert counts == {"members.review": 2, "office.inbox": 1, "office.assignments": 1}
