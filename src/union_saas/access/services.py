@@ -198,8 +198,7 @@ def _audit_params(session, entries):
     """The role's name as the policy labels it, in the reader's language."""
     from flask_babel import get_locale
 
-    from union_saas.accounts.models import User
-
+    User = Grant.user.property.mapper.class_  # the account model, through the grant (access imports no accounts)
     locale = str(get_locale())
     usernames = {e.target for e in entries if e.target}
     names = dict(session.execute(sa.select(User.username, User.display_name)

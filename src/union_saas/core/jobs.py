@@ -156,6 +156,25 @@ def job(queue="default", *, file_permission=None, title=None):
     return decorate
 
 
+_places = []
+
+
+def place(fn):
+    """Register ``fn(record, user) -> dict | None``: where a job's page is shown, by the domain that knows the
+    job's tenant (core imports no domain). The first answer that is not None gives the page's ``template`` and
+    its context (e.g. the tenant and the link ``back``); none leaves the plain job page."""
+    _places.append(fn)
+    return fn
+
+
+def place_of(record, user):
+    for fn in _places:
+        found = fn(record, user)
+        if found is not None:
+            return found
+    return None
+
+
 def submit(session, fn, *args, owner=None, tenant=None):
     """Record a job in this transaction; it runs once the transaction commits."""
     record = JobRecord(kind=fn.job_name, queue=fn.job_queue, args=list(args),

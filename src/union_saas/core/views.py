@@ -29,6 +29,7 @@ from union_saas.core.jobs import (
     JobRecord,
     _function,
     file_expiry_cutoff,
+    place_of,
     redis_connection,
 )
 from union_saas.core.pagination import PageArgs, paginate
@@ -120,22 +121,16 @@ def send_job_file(record):
 def job_page(job):
     """A job's progress, in the place it was started from: its title, the union's management tabs when its
     starter manages the union, and a link back (``?back=``, else the union's manage home)."""
-    from union_saas.tenancy.models import Tenant
-
     record = job
     try:
         title = getattr(_function(record.kind), "job_title", None)
     except (KeyError, ImportError):
         title = None
-    tenant = db.session.get(Tenant, record.tenant_id) if record.tenant_id else None
-    if tenant is not None and not engine.manages(current_user, tenant):
-        tenant = None
-    back = request.args.get("back")
-    if not back and tenant is not None:
-        back = url_for("tenancy.manage", slug=tenant.slug)
-    return render_template("job_manage.html" if tenant is not None else "job.html",
-                           job=job_doc(record, "core.job_file_page"), job_title=title, tenant=tenant,
-                           back=safe_next(back))
+    place = place_of(record, current_user) or {}
+    context = {k: v for k, v in place.items() if k not in ("template", "back")}
+    back = request.args.get("back") or place.get("back")
+    return render_template(place.get("template", "job.html"), job=job_doc(record, "core.job_file_page"),
+                           job_title=title, back=safe_next(back), **{"tenant": None, **context})
 
 
 @bp.route("/jobs/<job_id>/file")

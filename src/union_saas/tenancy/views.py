@@ -34,6 +34,15 @@ from union_saas.tenancy.models import KIND_LABELS, KINDS, Tenant
 bp = Blueprint("tenancy", __name__, template_folder="templates")
 
 
+@jobs.place
+def _job_in_its_union(record, user):
+    """A job started at a union its viewer manages keeps the union's management tabs and links back to them."""
+    tenant = db.session.get(Tenant, record.tenant_id) if record.tenant_id else None
+    if tenant is None or not engine.manages(user, tenant):
+        return None
+    return {"template": "job_manage.html", "tenant": tenant, "back": url_for("tenancy.manage", slug=tenant.slug)}
+
+
 def kind_options():
     return [(k, KIND_LABELS[k]) for k in KINDS if k != "federation"]
 
