@@ -38,6 +38,7 @@ def test_find_reopens_the_form_with_matches_and_what_was_typed(office, login, db
 def test_ticked_unions_are_addressed_and_a_forged_one_is_refused(office, login, db_session, run_job):
     tenants, people = office
     client = login(people["s1"])
+    client.set_cookie("locale", "en")  # the messages below are read in English, whatever the catalogs hold
     refused = client.post("/manage/s1/office/notices/new", data={"title": "T", "to": "list", "to_union": ["c1", "c3"]})
     assert refused.status_code == 422 and db_session.scalar(sa.select(sa.func.count()).select_from(Notice)) == 0
     empty = client.post("/manage/s1/office/notices/new", data={"title": "T", "to": "list"})
