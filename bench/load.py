@@ -87,7 +87,7 @@ def run(url, clients, seconds, warmup=1.0, headers=None, timeout=30.0):
             "p99": ms(percentile(latencies, 99)), "rps": round(len(latencies) / seconds, 1)}
 
 
-def burst(url, tokens, clients, timeout=60.0):
+def burst(url, tokens, clients, timeout=60.0, payload=b""):
     parts = urlsplit(url)
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     pending = list(enumerate(tokens))
@@ -105,9 +105,11 @@ def burst(url, tokens, clients, timeout=60.0):
                 index, token = pending.pop(0)
             begin = time.perf_counter()
             try:
-                conn.request("POST", target, body=b"", headers={"User-Agent": "union-saas-bench",
-                                                                 "Authorization": f"Bearer {token}",
-                                                                 "Content-Length": "0"})
+                headers = {"User-Agent": "union-saas-bench", "Authorization": f"Bearer {token}",
+                           "Content-Length": str(len(payload))}
+                if payload:
+                    headers["Content-Type"] = "application/json"
+                conn.request("POST", target, body=payload, headers=headers)
                 response = conn.getresponse()
                 body = response.read()
                 status = response.status
@@ -153,11 +155,12 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=30.0)
     parser.add_argument("--header", action="append", default=[])
     parser.add_argument("--burst", metavar="TOKENS_FILE", help="POST once per bearer token of the file")
+    parser.add_argument("--body", default="", help="the JSON body of each burst POST (default: none)")
     args = parser.parse_args()
     if args.burst:
         with open(args.burst, encoding="utf-8") as lines:
             tokens = [line.strip() for line in lines if line.strip()]
-        print(json.dumps(burst(args.url, tokens, args.clients, args.timeout)))
+        print(json.dumps(burst(args.url, tokens, args.clients, args.timeout, args.body.encode("utf-8"))))
         raise SystemExit(0)
     headers = dict(h.split(": ", 1) for h in args.header)
     print(json.dumps(run(args.url, args.clients, args.seconds, args.warmup, headers, args.timeout)))

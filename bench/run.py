@@ -14,6 +14,8 @@
    /api/v1/auth/token would give them, a live session row each: 2,000 password checks would
    take minutes), sign up at once from ``bench/load.py --burst`` in its own process; then the database
    must hold exactly 100 confirmed and 1,900 waitlisted at positions 1..1,900 in the order served.
+4b. The vote burst (issue 17, ``bench/votes.py``): ``--votes`` members vote at once in a fresh poll, each twice;
+   the database must hold one roll row and one ballot per person, every second vote refused (409).
 5. Runs ``bench/policy.py`` in-process: the access engine's ``can()`` against pycasbin, same grants.
 6. The roster import (``bench/roster_import.py``: 100,000 rows, .xlsx and .csv, each twice) into a scratch
    database (``--roster-database``, default: the data set's name + ``_roster``, created if missing; its
@@ -60,6 +62,7 @@ P95_TARGET_MS, RPS_SHARE_TARGET, CAN_RATIO_TARGET = 25.0, 0.25, 200
 INSIGHTS_P95_MS, BURST_TARGET_PER_S = 150.0, 500
 sys.path.insert(0, str(BENCH))
 from targets import TARGETS, fill, member_account
+import giveaways
 
 
 def pii_key():
@@ -350,7 +353,31 @@ def fmt(value, digits=1):
     return "–" if value is None else f"{value:,.{digits}f}"
 
 
-def render(meta, targets, http, policy, floor, burst=None, roster=None):
+def vote_burst(args, base, product, logdir):
+    """Issue 17's vote burst (``bench/votes.py``): ``--votes`` members vote at once, each twice."""
+    import votes
+
+    admin = bearer_token(base, f"{args.slug}-admin")
+    poll_id, option_ids = votes.publish_poll(request, base, args.slug, admin)
+    token_file = logdir / "vote-tokens.txt"
+    token_file.write_text("\n".join(votes.token_lines(burst_tokens(args.database, args.slug, args.votes))),
+                          encoding="utf-8")
+    command = [sys.executable, str(BENCH / "load.py"), f"{base}/api/v1/polls/{poll_id}/votes", "--burst",
+               str(token_file), "--clients", str(args.burst_clients), "--body", json.dumps({"choices": option_ids[:1]})]
+    result = measured(product, args.database, lambda: json.loads(subprocess.run(
+        command, check=True, capture_output=True, text=True, timeout=900).stdout))
+    engine = pg_engine(args.database)
+    try:
+        result.update(votes.check(engine, poll_id, args.votes), poll=poll_id, people=args.votes,
+                      clients=args.burst_clients)
+    finally:
+        engine.dispose()
+    result["ok"] = result["ok"] and result["statuses"].get("201") == args.votes == result["statuses"].get("409")
+    result.pop("answers", None)
+    return result
+
+
+def render(meta, targets, http, policy, floor, burst=None, roster=None, vote=None, giveaway=None):
     lines = [START, "", f"Run on {meta['date']} with `{meta['command']}` (commit `{meta['commit']}`).", "",
              (f"**Machine**: {meta['machine']['nproc']} CPUs ({meta['machine']['cpu']}), {meta['machine']['memory']} memory, "
              f"Linux {meta['machine']['kernel']}, Python {meta['machine']['python']}. The load generator, gunicorn, "
@@ -414,6 +441,10 @@ def render(meta, targets, http, policy, floor, burst=None, roster=None):
                    f"{'1..' + format(burst['waitlisted'], ',') + ' in the order served' if burst['in_order'] else 'OUT OF ORDER'} |"),
                   f"| CPU ms per sign-up: gunicorn + PostgreSQL | {cpu_cell(burst)} |",
                   f"| verdict | {'exactly ' + str(burst['places']) + ' confirmed: OK' if ok else 'FAILED'} |"]
+    if vote:
+        import votes
+
+        lines += votes.render(vote, fmt, cpu_cell)
     if policy:
         ok = policy["ratio"] >= CAN_RATIO_TARGET
         verdict = "met" if ok else f"missed by {CAN_RATIO_TARGET - policy['ratio']:.0f}×"
@@ -436,6 +467,7 @@ def render(meta, targets, http, policy, floor, burst=None, roster=None):
                   "| file | import | wall s | cpu s | imported | unchanged | rejected |", "|---|---|---:|---:|---:|---:|---:|"]
         lines += [f"| .{r['file']} | {r['attempt']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | {r['imported']:,} | "
                   f"{r['unchanged']:,} | {r['rejected']:,} |" for r in roster["results"]]
+    lines += giveaways.render(giveaway)
     lines += ["", END]
     return "\n".join(lines)
 
@@ -470,8 +502,11 @@ def main():
     parser.add_argument("--roster-rows", type=int, default=100_000)
     parser.add_argument("--skip-http", action="store_true")
     parser.add_argument("--skip-burst", action="store_true")
+    parser.add_argument("--votes", type=int, default=2000, help="members in the vote burst (each votes twice)")
+    parser.add_argument("--skip-votes", action="store_true")
     parser.add_argument("--skip-policy", action="store_true")
     parser.add_argument("--skip-roster", action="store_true")
+    giveaways.add_arguments(parser)
     parser.add_argument("--no-write", action="store_true", help="print the results instead of writing RESULTS.md")
     args = parser.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
@@ -486,12 +521,15 @@ def main():
             "workers": args.workers, "seconds": args.seconds, "warmup": args.warmup, "slug": args.slug,
             "dataset": figures, "member": member, "home": home, "load_before": loadavg()}
     print(f"data set: {meta['dataset']}; member {member} of {home}", flush=True)
-    http, floor, targets, burst = {}, {}, [], None
-    if not (args.skip_http and args.skip_burst):
+    http, floor, targets, burst, vote, giveaway = {}, {}, [], None, None, None
+    if not (args.skip_http and args.skip_burst and args.skip_votes and args.skip_giveaway):
         secret = secrets.token_urlsafe(48)
         env = {**os.environ, "UNION_SAAS_ENV": "production", "SECRET_KEY": secret,
                "PII_KEY": pii_key(),
-               "DATABASE_URL": args.database, "REDIS_URL": args.redis}
+               "DATABASE_URL": args.database, "REDIS_URL": args.redis,
+               # The API's limiter counts every call (its cost is measured) but a benchmark client asks more than
+               # a person would: the limit is set beyond what a run reaches.
+               "API_RATE_LIMITS": "1000000 per minute"}
         logdir = Path(tempfile.mkdtemp(prefix="union-saas-bench-"))
         product = hello = None
         try:
@@ -551,6 +589,12 @@ def main():
                                  clients=args.burst_clients)
                     burst.pop("answers", None)
                     print("sign-up burst:", json.dumps(burst), flush=True)
+                if not args.skip_votes:
+                    vote = vote_burst(args, base, product, logdir)
+                    print("vote burst:", json.dumps(vote), flush=True)
+                if not args.skip_giveaway:
+                    giveaway = giveaways.run(sys.modules[__name__], base, args, product, logdir)
+                    print("giveaway entry burst:", json.dumps(giveaway), flush=True)
         finally:
             stop(product)
             stop(hello)
@@ -572,8 +616,13 @@ def main():
         url = args.roster_database or roster_database(args.database)
         results, sizes = roster_import.run(url, args.roster_rows)
         roster = {"rows": args.roster_rows, "sizes": sizes, "results": results}
+    import watched_words
+
+    words = watched_words.run()  # issue 16: 10,000 watched words, a 2,000-character post
+    print("watched words:", json.dumps(words), flush=True)
     meta["load_after"] = loadavg()
-    block = render(meta, targets, http, policy, floor, burst, roster)
+    block = render(meta, targets, http, policy, floor, burst, roster, vote, giveaway)
+    block = block.replace(END, watched_words.markdown(words) + "\n\n" + END)
     if args.no_write:
         print(block)
     else:

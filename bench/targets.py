@@ -14,6 +14,13 @@ TARGETS = [
      "session:{slug}-admin"),
     ("members", "(g) `/manage/{slug}-s01/members`, street admin", "/manage/{slug}-s01/members",
      "session:{slug}-s01-admin"),
+    ("groups", "(h) member's interest groups `/groups`", "/groups", "session:{member}"),
+    ("apigroups", "(i) `GET /api/v1/groups`, member", "/api/v1/groups?per_page=20", "token:{member}"),
+    ("posts", "(j) member's post feed `/t/{home}/posts`", "/t/{home}/posts", "session:{member}"),
+    ("apiposts", "(k) `GET /api/v1/tenants/{home}/posts`, member", "/api/v1/tenants/{home}/posts?per_page=20",
+     "token:{member}"),
+    ("portal", "(l) member's own home `/` (the portal)", "/", "session:{member}"),
+    ("me_page", "(m) member's 我的 `/me`", "/me", "session:{member}"),
 ]
 
 

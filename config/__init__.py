@@ -25,6 +25,7 @@ ENV_OVERRIDES = {
     "MAIL_DEFAULT_SENDER": str,
     "MAIL_USE_TLS": lambda v: v.lower() in ("1", "true", "yes"),
     "JOBS_SWEEP_AFTER": int,
+    "API_RATE_LIMITS": str,
 }
 
 

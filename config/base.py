@@ -44,7 +44,7 @@ SMS_GATEWAY_URL = None
 SMS_GATEWAY_TOKEN = None
 API_RATE_LIMITS = "600 per minute"
 RATELIMIT_STORAGE_URI = "memory://"
-RATELIMIT_HEADERS_ENABLED = True
+RATELIMIT_HEADERS_ENABLED = False
 # The limiter's reset time has a header of its own: Retry-After is said only where it means "retry after"
 # (a 429 of a limit, a 503 of a database failover), not on every answer.
 RATELIMIT_HEADER_RETRY_AFTER = "X-RateLimit-Retry-After"

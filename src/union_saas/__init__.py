@@ -39,7 +39,8 @@ from union_saas.extensions import (
     talisman,
 )
 
-DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "office", "insights", "platform")
+DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "groups", "benefits", "community", "office",
+           "polls", "assistance", "insights", "portal", "platform")
 
 
 def create_app(env=None, **overrides):

@@ -8,7 +8,7 @@ CASES = [
          body={"username": "plain", "password": PASSWORD}),
     Case("accounts_api.me", "GET", "/api/v1/me", everyone(200)),
     # pages
-    Case("tenancy.home", "GET", "/", everyone(200, anonymous=200), page=True),
+    Case("tenancy.home", "GET", "/unions", everyone(200, anonymous=200), page=True),
     Case("accounts.login", "GET", "/login", everyone(200, anonymous=200), page=True),
     Case("accounts.login", "POST", "/login", everyone(302, anonymous=302), page=True,
          body={"username": "plain", "password": PASSWORD}),

@@ -232,7 +232,8 @@ def test_operator_creates_a_federation_and_an_admin_sees_their_account(lang, new
 
     page = open_site(new_page, lang)
     sign_in(page, "street-admin", "春熙路街道管理员")
-    page.locator(".topnav a[href='/account']").click()
+    page.locator(".topnav a[href='/me']").click()  # 我的, and from there the account
+    page.locator("main .entries a[href='/account']").click()
     expect(page.locator("main a[href='/manage/chunxi-street']")).to_be_visible()
     shoot(page, f"{lang}-32-account")
     page.goto("/manage/shuyuan-street")  # a sibling street: not theirs, and not even said to exist

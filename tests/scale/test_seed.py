@@ -140,11 +140,11 @@ def test_the_cli_builds_the_small_federation(app, db_session, monkeypatch):
     monkeypatch.setitem(demo_seed.SCALES, "small", demo_seed.Scale(**{**SMALL.__dict__, "users": 400,
                                                                       "followers": 300, "members": 200}))
     monkeypatch.setattr(demo_seed, "DEFAULT_SLUG", "clitest")
-    result = app.test_cli_runner().invoke(args=["demo", "seed", "--scale", "small"])
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--scale", "small", "--no-vacuum"])
     assert result.exit_code == 0, result.output
     assert "clitest (small) built" in result.output and PASSWORD in result.output
     assert db_session.scalar(sa.select(sa.func.count()).select_from(User)) == 400
-    again = app.test_cli_runner().invoke(args=["demo", "seed", "--scale", "small"])
+    again = app.test_cli_runner().invoke(args=["demo", "seed", "--scale", "small", "--no-vacuum"])
     assert again.exit_code != 0 and "exists already" in again.output
 
 

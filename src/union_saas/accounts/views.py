@@ -25,6 +25,22 @@ from union_saas.extensions import db
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
 
+def login_reason(target):
+    """Why a visitor was sent to sign in, from the page they asked for (none when they came by themselves)."""
+    path = (target or "").split("?")[0]
+    if not path.startswith("/"):
+        return None
+    if path.startswith("/activities/"):
+        return _("Activities are shown to the workers they are meant for: sign in to see this one and sign up.")
+    if path.startswith("/me") or path == "/account":
+        return _("This is your own page (membership, member card, sign-ups and messages): sign in to see it.")
+    if path.startswith("/manage") or path.startswith("/member-cards"):
+        return _("This page is for union officers: sign in with your officer's account.")
+    if path.startswith("/t/"):
+        return _("Members and followers of this union see more: sign in to continue.")
+    return _("Please sign in to see this page.")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @auth.sign_in_limits
 @public
@@ -38,7 +54,8 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         error = _("Wrong username or password.")
         return render_template("accounts/login.html", values=values, error=error), 401
-    return render_template("accounts/login.html", values=values, error=error)
+    return render_template("accounts/login.html", values=values, error=error,
+                           reason=login_reason(request.args.get("next")))
 
 
 def register_values():
@@ -70,7 +87,7 @@ def register():
 def logout():
     """Sign out: this browser's session ends (with ``everywhere``, every session and token of the user)."""
     auth.sign_out(everywhere=bool(request.form.get("everywhere")))
-    return redirect(url_for("tenancy.home"))
+    return redirect(url_for("portal.home"))
 
 
 @bp.route("/lang/<code>")

@@ -83,6 +83,10 @@ class Activity(Published, Base):
     published_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # The interest group it belongs to (the column comes with groups_0001); ``group_only``: seen by the
+    # group's members only (``services.GROUPS``), else by its scope as any activity of its union.
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interest_group.id", ondelete="SET NULL"), index=True)
+    group_only: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     @property
     def remaining(self):

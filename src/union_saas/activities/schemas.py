@@ -81,6 +81,7 @@ class ActivitySchema(ma.Schema):
                        "organisers decide), approved or rejected"})
     reach_reason = ma.fields.String(allow_none=True)
     my_signup = ma.fields.Dict(allow_none=True, metadata={"description": "{status, position?} of the caller"})
+    group = ma.fields.Integer(allow_none=True, metadata={"description": "the interest group it belongs to"})
 
 
 class ListArgs(ma.Schema):
@@ -218,7 +219,7 @@ def activity_doc(activity, signup=None, rank=None):
         "signup_opens_at": activity.signup_opens_at, "signup_closes_at": activity.signup_closes_at,
         "members_only": activity.members_only, "confirmed_count": activity.confirmed_count,
         "waitlist_count": activity.waitlist_count, "status": activity.status, "reach": activity.reach,
-        "reach_reason": activity.reach_reason, "my_signup": my_doc(signup, rank),
+        "reach_reason": activity.reach_reason, "my_signup": my_doc(signup, rank), "group": activity.group_id,
     }
 
 

@@ -264,11 +264,53 @@ def decide_reach(session, actor, activity, *, approve, reason=None) -> Activity:
 
 # --- who sees what ------------------------------------------------------------------------------
 
-ACTIVITY = published("activity", Activity, MANAGE)
+class GroupRules:
+    """An interest group's own audience, told by the groups domain (it imports activities, not the reverse):
+    ``member_groups(user)`` a SELECT of the ids of the groups ``user`` is an active member of;
+    ``is_member(session, user, group_id)``; ``organises(session, user, group_id)`` whether they organise that
+    group (they manage its activities)."""
+
+    member_groups = None
+    is_member = None
+    organises = None
+
+
+GROUPS = GroupRules()
+
+
+def _visible(session, user, activity):
+    if activity.group_only and GROUPS.member_groups is not None:
+        if user is not None and getattr(user, "is_authenticated", False):
+            if engine.can(user, MANAGE, activity.tenant) or GROUPS.organises(session, user, activity.group_id):
+                return True
+            return activity.status in Activity.SHOWN and GROUPS.is_member(session, user, activity.group_id)
+        return False
+    return audience.may_see(viewer(session, user), activity, MANAGE)
+
+
+def _allows(session, user, activity, permission):
+    """activity.manage at its union, or (its group's activities) an organiser of the group."""
+    if engine.can(user, permission, activity.tenant):
+        return True
+    return (permission == MANAGE and activity.group_id is not None and GROUPS.organises is not None
+            and GROUPS.organises(session, user, activity.group_id))
+
+
+ACTIVITY = resources.register("activity", Activity, visible=_visible, manage=MANAGE, scoped=True, allows=_allows)
 
 
 def visible_clause(v: Viewer, *, statuses=None):
-    return audience.visible_clause(Activity, v, MANAGE, statuses=statuses)
+    clause = audience.visible_clause(Activity, v, MANAGE, statuses=statuses)
+    if GROUPS.member_groups is None:
+        return clause
+    arms = [sa.and_(Activity.group_only.is_(False), clause)]
+    if v.user is not None:
+        arms.append(sa.and_(Activity.group_only.is_(True), Activity.status.in_(statuses or Activity.LISTED),
+                            Activity.group_id.in_(GROUPS.member_groups(v.user))))
+        managed = audience.managed_clause(Activity, v.user, MANAGE)
+        if managed is not None:
+            arms.append(managed)
+    return sa.or_(*arms)
 
 
 def feed_stmt(v: Viewer, *, upcoming=True, category=None, where="everywhere", root_id=None, now=None):

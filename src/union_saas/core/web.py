@@ -75,7 +75,7 @@ def signing_key() -> str:
     return current_app.config["SECRET_KEY"]
 
 
-def safe_next(target, default="tenancy.home"):
+def safe_next(target, default="portal.home"):
     """Follow ``next`` only when it is a path on this site, after normalising."""
     if target:
         # Browsers ignore tabs and newlines and read a backslash as a slash: so do we, before checking.

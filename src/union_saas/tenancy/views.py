@@ -52,9 +52,10 @@ def load_form(schema, form, fields):
     return load(schema, schemas.strip_blanks({k: form.get(k, "") for k in fields}))
 
 
-@bp.route("/")
+@bp.route("/unions")
 @public
 def home():
+    """Every union of the platform: search by name, the federations, the unions the caller manages."""
     import sqlalchemy as sa
 
     federations = db.session.scalars(sa.select(Tenant).where(Tenant.parent_id.is_(None), Tenant.status == "active")
