@@ -87,7 +87,9 @@ def test_the_manage_home_lists_what_waits_with_counts_and_links(db_session, make
     _t, admin = _todo_world(db_session, make_tree, make_user, grant, make_member)
     body = api(admin).get("/api/v1/tenants/s1/todo").json
     counts = {item["name"]: item["count"] for item in body["items"]}
-    assert counts == {"members.review": 2, "office.inbox": 1, "office.assignments": 1}
+    assert {"members.review", "office.inbox", "office.assignments"} <= set(counts)
+    assert {name: n for name, n in counts.items() if n} == {"members.review": 2, "office.inbox": 1,
+                                                            "office.assignments": 1}  # every other module's: 0
     links = {item["name"]: item["url"] for item in body["items"]}
     assert links["members.review"] == "/manage/s1/members?status=pending"
     assert links["office.assignments"] == "/manage/s1/office/assignments"
