@@ -27,6 +27,12 @@ from union_saas.extensions import db, limiter
 from union_saas.tenancy import services as tenancy
 from union_saas.tenancy.models import Tenant
 
+# Flask-Limiter's one ``limiter`` counts in the storage of the last app it was initialised with: an app a test
+# makes with the production settings (rate limits in REDIS_URL, Redis db 0) would move every later test's
+# counters there, shared by the xdist workers (whose users have the same ids) and with every other run on
+# that Redis. Apps made in tests count in their own process.
+os.environ.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+
 REPO = Path(__file__).resolve().parents[1]  # the repository (tests, bench and docs live beside the package)
 PASSWORD = "correct horse battery staple"
 _ids = itertools.count(1)

@@ -159,7 +159,9 @@ CHILD_CASES = [
     ({**GOOD_CHILD, "description": "x" * 2001}, 422, ["description"]),
     ({**GOOD_CHILD, "parent": "a"}, 422, ["parent"]),
     ({**GOOD_CHILD, "path": "/1/"}, 422, ["path"]),
-    ({"name": "No slug"}, 422, ["slug", "kind"]),
+    # the slug may be left out (it is made from the name); one given must still be a valid one
+    ({"name": "No kind", "slug": "Not A Slug"}, 422, ["slug", "kind"]),
+    ({"name": "No kind"}, 422, ["kind"]),
     ({**GOOD_CHILD, "slug": "a-s2"}, 409, ["slug"]),
     ({**GOOD_CHILD, "slug": "b-s1"}, 409, ["slug"]),
 ]

@@ -47,3 +47,26 @@ def test_any_title_makes_a_valid_and_unique_sheet_title():
     assert all(len(t) <= 31 and not set(t) & set("[]:*?/\\") for t in titles)
     assert len({t.casefold() for t in titles}) == len(titles) and "History" not in titles
     assert titles[3] == "quoted" and titles[4] == "Sheet" and titles[6] == "x" * 27 + " (2)"
+
+
+def test_no_time_leaves_in_utc_without_a_zone():
+    book = xlsx.Book()
+    book.sheet("T", ["At"]).append([datetime(2026, 1, 1, 16, 30, tzinfo=UTC)])
+    book.sheet("N", ["At"]).append([datetime(2026, 1, 1, 16, 30)])  # naive: as the database keeps UTC
+    loaded = load_workbook(io.BytesIO(book.save()))
+    assert loaded["T"]["A2"].value == datetime(2026, 1, 2, 0, 30)
+    assert loaded["N"]["A2"].value == datetime(2026, 1, 2, 0, 30)
+
+
+def test_every_export_writes_its_times_in_the_unions_zone():
+    """Each ``xlsx.Book(...)`` of the code is given the union's zone."""
+    import pathlib
+    import re
+
+    import union_saas
+
+    src = pathlib.Path(union_saas.__file__).parent
+    calls = [(path, m.group(0)) for path in src.rglob("*.py") if path.name != "xlsx.py"
+             for m in re.finditer(r"xlsx\.Book\([^)]*\)", path.read_text(encoding="utf-8"))]
+    assert len(calls) >= 5
+    assert all("zone=" in call for _path, call in calls), calls

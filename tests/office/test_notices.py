@@ -244,12 +244,12 @@ def test_members_see_notices_meant_for_them_on_their_union_page(office, make_use
 def test_sending_from_the_page_shows_errors_and_keeps_what_was_typed(office, login, db_session, run_job):
     _tenants, people = office
     response = login(people["s1"]).post("/manage/s1/office/notices/new",
-                                        data={"title": "Kept title", "to": "list", "to_list": "c3"})
+                                        data={"title": "Kept title", "to": "list", "to_union": "c3"})
     assert response.status_code == 422
     assert "Kept title" in response.get_data(as_text=True)
     assert count(db_session, Notice) == 0
     response = login(people["s1"]).post("/manage/s1/office/notices/new",
-                                        data={"title": "Sent", "to": "list", "to_list": "c1, c2"})
+                                        data={"title": "Sent", "to": "list", "to_union": ["c1", "c2"]})
     assert response.status_code == 302
     run_job(response.headers["Location"].split("/jobs/")[1].split("?")[0])
     assert count(db_session, NoticeReceipt) == 2

@@ -67,7 +67,11 @@ def test_rollups_do_the_same_few_queries_at_5000_tenants_as_at_6(db_session, mak
     small_counts, _n, _c = measure(small, db_session, make_user, grant, api, login, count_queries, run_job)
     large_counts, notice, client = measure(large, db_session, make_user, grant, api, login, count_queries, run_job)
     assert large_counts == small_counts, (small_counts, large_counts)
-    assert max(large_counts.values()) <= 16, large_counts
+    # A page adds its management navigation: a query per to-do line of its badges (one per module that has one).
+    from union_saas.tenancy import sections
+
+    assert all(n <= 16 + (len(sections.TODOS) if name.endswith("page") else 0) for name, n in large_counts.items()), \
+        large_counts
     print("queries per call at 5,051 tenants:", large_counts)
     rows = client.get(f"/api/v1/notices/{notice.id}/receipts?under=big&per_page=200").get_json()
     assert rows["total"] == STREETS

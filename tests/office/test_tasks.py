@@ -407,7 +407,7 @@ def test_the_task_form_refuses_a_past_due_date_and_keeps_what_was_typed(office, 
 def test_the_task_form_assigns_with_fields(office, login, db_session, run_job):
     tenants, people = office
     response = login(people["s1"]).post("/manage/s1/office/tasks/new", data={
-        "title": "Headcount", "due_at": "2099-01-01T09:00", "to": "list", "to_list": "c2",
+        "title": "Headcount", "due_at": "2099-01-01T09:00", "to": "list", "to_union": "c2",
         "field_name_0": "People", "field_kind_0": "number", "field_required_0": "1"})
     assert response.status_code == 302
     run_job(response.headers["Location"].split("/jobs/")[1].split("?")[0])
@@ -470,3 +470,21 @@ def test_a_moved_union_keeps_its_assignment_without_leaking_into_its_new_branch(
     rows = api(people["s1"]).get(f"/api/v1/tasks/{task.id}/progress?under=s1").get_json()["items"]
     assert [r["tenant"] for r in rows] == ["c1", "c2"]
     assert api(people["c1"]).get("/api/v1/tenants/c1/assignments").get_json()["total"] == 1
+
+
+def test_the_export_shows_times_in_the_assigning_unions_zone(office, api, db_session, run_job):
+    from datetime import UTC, datetime
+
+    from openpyxl import load_workbook
+
+    tenants, people = office
+    tenants["a"].timezone = "America/New_York"
+    task = helpers.assign(db_session, tenants["a"], "subtree", fields=FIELDS)
+    row = helpers.assignment_of(db_session, task, tenants["c1"])
+    row.status, row.report = "submitted", {"Activities": 1, "Summary": "x"}
+    row.submitted_at = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    db_session.commit()
+    record = run_job(api(people["a"]).post(f"/api/v1/tasks/{task.id}/export").get_json()["job"])
+    sheet = load_workbook(io.BytesIO(api(people["a"]).get(f"/api/v1/jobs/{record.id}/file").data)).active
+    c1 = next(r for r in sheet.iter_rows(values_only=True) if r[1] == "c1")
+    assert c1[4] == datetime(2026, 3, 1, 7, 0)  # 12:00 UTC is 07:00 in New York

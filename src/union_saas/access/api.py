@@ -7,6 +7,7 @@ from union_saas.access import engine, schemas, services
 from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.accounts.services import get_by_username
 from union_saas.core.api import Blueprint
+from union_saas.core.audit import describe_all
 from union_saas.core.errors import ValidationFailed
 from union_saas.core.pagination import PageArgs, page_schema, paginate
 from union_saas.extensions import db
@@ -77,4 +78,5 @@ def explain(args, tenant):
 @tenant_view("audit.view")
 def audit(args, tenant):
     page = paginate(db.session, services.audit_stmt(tenant), args["page"], args["per_page"])
-    return page.doc([e.doc() for e in page.items])
+    sentences = describe_all(db.session, page.items)
+    return page.doc([{**e.doc(), "text": sentences[e.id]} for e in page.items])

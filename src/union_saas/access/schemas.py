@@ -58,6 +58,8 @@ class AuditEntrySchema(ma.Schema):
     target = ma.fields.String(allow_none=True, required=True)
     tenant = ma.fields.String(allow_none=True)
     detail = ma.fields.Dict(required=True)
+    text = ma.fields.String(required=True, metadata={"description": "What happened, as a sentence in the "
+                                                                    "caller's language"})
 
 
 def grant_doc(grant):

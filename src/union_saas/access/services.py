@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from union_saas.access import engine, resources
 from union_saas.access.models import Grant
 from union_saas.access.policy import perm
-from union_saas.core.audit import record
+from union_saas.core.audit import params, record
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from union_saas.tenancy.models import Tenant, subtree_clause
@@ -191,3 +191,24 @@ def _grant_allows(session, user, grant, permission):
 
 GRANT = resources.register("grant", Grant, visible=_grant_visible, allows=_grant_allows, manage=GRANT_MANAGE,
                            load=_load_grant)
+
+
+@params("grant.")
+def _audit_params(session, entries):
+    """The role's name as the policy labels it, in the reader's language."""
+    from flask_babel import get_locale
+
+    User = Grant.user.property.mapper.class_  # the account model, through the grant (access imports no accounts)
+    locale = str(get_locale())
+    usernames = {e.target for e in entries if e.target}
+    names = dict(session.execute(sa.select(User.username, User.display_name)
+                                 .where(User.username.in_(usernames))).all()) if usernames else {}
+    out = {}
+    for entry in entries:
+        name = (entry.detail or {}).get("role")
+        role = engine.policy().role(name) if name else None
+        person = names.get(entry.target)
+        out[entry.id] = {"role": role.label(locale) if role else (name or "—"),
+                         "target": f"{person} ({entry.target})" if person and person != entry.target
+                         else (entry.target or "—")}
+    return out

@@ -8,7 +8,7 @@ from flask_login import current_user
 from union_saas.access import engine, schemas, services
 from union_saas.access.guards import record_view, tenant_view
 from union_saas.accounts.services import get_by_username
-from union_saas.core.audit import AUDIT_LABELS
+from union_saas.core.audit import describe_all
 from union_saas.core.errors import DomainError, ValidationFailed
 from union_saas.core.forms import form_page, load
 from union_saas.core.pagination import paginate
@@ -98,10 +98,12 @@ def revoke(grant):
 @tenant_view("audit.view")
 def audit(tenant):
     page = paginate(db.session, services.audit_stmt(tenant), request.args.get("page", 1, type=int), 50)
-    return render_template("access/audit.html", tenant=tenant, page=page)
+    return render_template("access/audit.html", tenant=tenant, page=page,
+                           sentences=describe_all(db.session, page.items))
 
 
 
 @bp.app_template_global()
-def audit_label(action):
-    return AUDIT_LABELS.get(action, action)
+def audit_sentence(entry):
+    """One entry's sentence (a page of them: ``describe_all``, as the audit page does)."""
+    return describe_all(db.session, [entry])[entry.id]

@@ -32,6 +32,7 @@ from union_saas.activities.models import (
 )
 from union_saas.core import calendars, files, inbox
 from union_saas.core.audit import AUDIT_LABELS, record
+from union_saas.core.audit import params as audit_params
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from union_saas.core.markup import render_markdown
@@ -42,15 +43,39 @@ from union_saas.tenancy.models import Tenant, subtree_clause
 
 MANAGE = perm("activity.manage")
 AUDIT_LABELS.update({
-    "activity.reach.approve": _l("Federation-wide reach approved"),
-    "activity.reach.reject": _l("Federation-wide reach rejected"),
-    "activity.create": _l("Activity created"),
-    "activity.edit": _l("Activity edited"),
-    "activity.publish": _l("Activity published"),
-    "activity.cancel": _l("Activity cancelled"),
-    "activity.remove_signup": _l("Participant removed from an activity"),
-    "activity.message": _l("Message sent to an activity's participants"),
+    "activity.reach.approve": _l("%(actor)s let “%(title)s” of %(union)s reach the whole federation."),
+    "activity.reach.reject": _l("%(actor)s kept “%(title)s” of %(union)s from reaching the whole federation: "
+                                "%(reason)s"),
+    "activity.create": _l("%(actor)s created the activity “%(title)s” at %(union)s."),
+    "activity.edit": _l("%(actor)s edited the activity “%(title)s”."),
+    "activity.publish": _l("%(actor)s published the activity “%(title)s”."),
+    "activity.cancel": _l("%(actor)s cancelled the activity “%(title)s” (participants told: %(told)s)."),
+    "activity.remove_signup": _l("%(actor)s took %(person)s off the list of “%(title)s”."),
+    "activity.message": _l("%(actor)s sent a message to the participants of “%(title)s” (messages sent: %(sent)s)."),
 })
+
+
+@audit_params("activity.")
+def _audit_params(session, entries):
+    """Each activity's title (loaded for the entries that do not keep it), and who was taken off a list."""
+    from union_saas.accounts.models import User
+
+    ids = {int(e.target) for e in entries if (e.target or "").isdigit() and "title" not in (e.detail or {})}
+    titles = dict(session.execute(sa.select(Activity.id, Activity.title).where(Activity.id.in_(ids))).all()) if ids else {}
+    users = {(e.detail or {}).get("user") for e in entries if e.action == "activity.remove_signup"} - {None}
+    names = dict(session.execute(sa.select(User.id, User.display_name).where(User.id.in_(users))).all()) if users else {}
+    out = {}
+    for entry in entries:
+        detail = entry.detail or {}
+        extra = {}
+        if "title" not in detail:
+            extra["title"] = titles.get(int(entry.target), entry.target) if (entry.target or "").isdigit() else "—"
+        if entry.action == "activity.remove_signup":
+            extra["person"] = names.get(detail.get("user"), "—")
+        out[entry.id] = extra
+    return out
+
+
 EDITABLE = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",
             "capacity", "signup_opens_at", "signup_closes_at", "members_only", "scope")
 

@@ -2,6 +2,7 @@
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
@@ -18,7 +19,7 @@ from union_saas.tenancy.models import Tenant
 BATCH = 1000
 
 
-@job("default", file_permission="activity.manage")
+@job("default", file_permission="activity.manage", title=_l("Exporting the sign-ups"))
 def export_signups(record, activity_id):
     """Write the sign-up list of an activity to an .xlsx file, attached to the job for its owner."""
     session = db.session
@@ -59,7 +60,7 @@ def hourly_reminders(session):
     submit(session, send_reminders)
 
 
-@job("fanout")
+@job("fanout", title=_l("Sending reminders"))
 def send_reminders(record, now_iso=None):
     """Remind everyone confirmed, the day before. The workers queue it hourly (``hourly_reminders``; by
     hand: ``flask activities send-reminders``); each activity is reminded once (``reminded_at``), so a

@@ -40,7 +40,8 @@ bp = Blueprint("activities", __name__, template_folder="templates")
 sections.manage_tab("activities.manage_list", _l("Activities"), "activity.manage", 30)
 sections.manage_tab("activities.reach_requests", _l("Federation-wide requests"), "activity.manage", 35,
                     shown=lambda tenant: tenant.is_root,
-                    count=lambda tenant: services.pending_reach_count(db.session, tenant))
+                    count=lambda tenant: services.pending_reach_count(db.session, tenant),
+                    todo=_l("Federation-wide requests to review"))
 
 DATETIME_FIELDS = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")
 FORM_FIELDS = ("title", "description", "category", "series", "starts_at", "ends_at", "location", "online_url",

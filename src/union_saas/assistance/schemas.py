@@ -57,7 +57,8 @@ class HelpClockSchema(ma.Schema):
 
 
 class HelpSettingsSchema(ma.Schema):
-    categories = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(CATEGORIES)),
+    categories = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(
+                                    CATEGORIES, error=_l("Not a category of help requests."))),
                                 values=ma.fields.Nested(HelpClockSchema), required=True)
 
 

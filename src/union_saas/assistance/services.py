@@ -51,10 +51,10 @@ for _key, _title in NOTIFICATION_KINDS.items():
     inbox.kind(f"assistance.{_key}", _title)
 
 audit.AUDIT_LABELS.update({
-    "assistance.settings": _l("Help request clocks changed"),
-    "assistance.assign": _l("Help request assigned"),
-    "assistance.status": _l("Help request status changed"),
-    "assistance.escalate": _l("Help request escalated"),
+    "assistance.settings": _l("%(actor)s changed the help requests' clocks at %(union)s."),
+    "assistance.assign": _l("%(actor)s assigned a help request at %(union)s."),
+    "assistance.status": _l("%(actor)s changed the status of a help request at %(union)s."),
+    "assistance.escalate": _l("%(actor)s escalated a help request from %(union)s."),
 })
 
 

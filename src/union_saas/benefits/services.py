@@ -40,13 +40,13 @@ from union_saas.tenancy.models import SEGMENT, Tenant, path_ids, subtree_clause
 MANAGE = perm("benefit.manage")
 ACTIVITY_MANAGE = perm("activity.manage")
 AUDIT_LABELS.update({
-    "giveaway.create": _l("Giveaway published"),
-    "giveaway.draw": _l("Giveaway drawn"),
-    "giveaway.pass_on": _l("Unclaimed tickets passed on to the reserve"),
-    "giveaway.redeem": _l("Ticket redeemed"),
-    "subsidy.claim": _l("Subsidy claimed"),
-    "subsidy.approve": _l("Subsidy approved"),
-    "subsidy.reject": _l("Subsidy rejected"),
+    "giveaway.create": _l("%(actor)s published a giveaway at %(union)s."),
+    "giveaway.draw": _l("%(actor)s drew a giveaway at %(union)s."),
+    "giveaway.pass_on": _l("%(actor)s passed unclaimed tickets at %(union)s on to the reserve."),
+    "giveaway.redeem": _l("%(actor)s redeemed a ticket at %(union)s."),
+    "subsidy.claim": _l("%(actor)s claimed a subsidy at %(union)s."),
+    "subsidy.approve": _l("%(actor)s approved a subsidy claim at %(union)s."),
+    "subsidy.reject": _l("%(actor)s turned down a subsidy claim at %(union)s."),
 })
 
 TOLD = {

@@ -67,12 +67,12 @@ NEW_ACCOUNT_COMMENTS = 20
 EXCERPT = 120
 
 AUDIT_LABELS.update({
-    "community.decide": _l("Post or comment moderated"),
-    "community.appeal": _l("Moderation decision appealed"),
-    "community.words": _l("Watched words changed"),
-    "community.mute": _l("Person muted"),
-    "community.unmute": _l("Mute lifted"),
-    "community.post.edit": _l("Post pinned or its comments closed"),
+    "community.decide": _l("%(actor)s moderated a post or comment at %(union)s."),
+    "community.appeal": _l("%(actor)s appealed a moderation decision at %(union)s."),
+    "community.words": _l("%(actor)s changed the watched words at %(union)s."),
+    "community.mute": _l("%(actor)s muted someone at %(union)s."),
+    "community.unmute": _l("%(actor)s lifted a mute at %(union)s."),
+    "community.post.edit": _l("%(actor)s pinned a post or closed its comments at %(union)s."),
 })
 
 TOLD = {key: inbox.kind(f"community.{key}", title) for key, title in NOTIFICATION_KINDS.items()}

@@ -56,6 +56,10 @@ class SchemaMessage(str):
         text = str.__str__(self)
         if not has_app_context():
             return SchemaMessage(text.format(*args, **kwargs))
+        # "Not a valid {obj_type}.": the type's name is marshmallow's English word ("datetime"); name it too.
+        for key in ("obj_type", "awareness"):
+            if isinstance(kwargs.get(key), str) and kwargs[key] in TYPE_NAMES:
+                kwargs[key] = gettext(TYPE_NAMES[kwargs[key]])
         return gettext(text).format(*args, **kwargs)
 
     def __str__(self):
@@ -82,6 +86,11 @@ def translate_schema_messages():
                     and not isinstance(text, SchemaMessage):
                 setattr(cls, attribute, SchemaMessage(text))
 
+
+# marshmallow's names of types, put into its messages ("Not a valid {obj_type}.").
+TYPE_NAMES = {"datetime": "date and time", "date": "date", "time": "time", "aware": "timezone-aware",
+              "naive": "timezone-naive"}
+TYPE_TEXTS = (_l("date and time"), _l("date"), _l("time"), _l("timezone-aware"), _l("timezone-naive"))
 
 # The texts above, for the catalogs (pybabel finds them here); Range's are whole sentences once it is made.
 SCHEMA_TEXTS = (

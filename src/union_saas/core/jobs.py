@@ -45,11 +45,18 @@ log = logging.getLogger(__name__)
 QUEUES = ("default", "imports", "fanout")
 
 # How the job page names the keys of a job's result; each domain adds the keys its jobs return.
+# What the job page shows of a job's result (keys without a label are for programs: ids, lists).
 RESULT_LABELS = {
     "created": _l("Created"),
     "updated": _l("Updated"),
     "total": _l("Rows read"),
-    "root": _l("Where"),
+    "rows": _l("Rows"),
+    "addressed": _l("Unions addressed"),
+    "activities": _l("Activities"),
+    "reminded": _l("People reminded"),
+    "queued": _l("Queued"),
+    "already_queued": _l("Queued already"),
+    "deleted": _l("Deleted"),
 }
 STATUSES = ("queued", "started", "finished", "failed")
 JOB_TIMEOUT = 3600  # seconds a job may run before RQ stops it
@@ -130,10 +137,11 @@ def file_expiry_cutoff():
 _registry = {}
 
 
-def job(queue="default", *, file_permission=None):
+def job(queue="default", *, file_permission=None, title=None):
     """Declare a job function; ``fn.name`` is what the record stores. A job that attaches a file to a job
     with a tenant names ``file_permission``: the permission its owner must still hold at that tenant to
-    download it (what is in the file is what that permission shows)."""
+    download it (what is in the file is what that permission shows). ``title`` (a lazy string) heads its
+    page, /jobs/<id>."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
 
@@ -141,10 +149,30 @@ def job(queue="default", *, file_permission=None):
         fn.job_name = f"{fn.__module__}:{fn.__qualname__}"
         fn.job_queue = queue
         fn.file_permission = file_permission
+        fn.job_title = title
         _registry[fn.job_name] = fn
         return fn
 
     return decorate
+
+
+_places = []
+
+
+def place(fn):
+    """Register ``fn(record, user) -> dict | None``: where a job's page is shown, by the domain that knows the
+    job's tenant (core imports no domain). The first answer that is not None gives the page's ``template`` and
+    its context (e.g. the tenant and the link ``back``); none leaves the plain job page."""
+    _places.append(fn)
+    return fn
+
+
+def place_of(record, user):
+    for fn in _places:
+        found = fn(record, user)
+        if found is not None:
+            return found
+    return None
 
 
 def submit(session, fn, *args, owner=None, tenant=None):

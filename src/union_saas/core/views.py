@@ -29,6 +29,7 @@ from union_saas.core.jobs import (
     JobRecord,
     _function,
     file_expiry_cutoff,
+    place_of,
     redis_connection,
 )
 from union_saas.core.pagination import PageArgs, paginate
@@ -61,7 +62,8 @@ class JobSchema(ma.Schema):
 
 @bp.app_template_global()
 def job_result_label(key):
-    return RESULT_LABELS.get(key, key)
+    """The label of a result's key; None for keys meant for programs (ids, lists), which pages leave out."""
+    return RESULT_LABELS.get(key)
 
 
 def own_job(job_id) -> JobRecord:
@@ -117,8 +119,18 @@ def send_job_file(record):
 @bp.route("/jobs/<job_id>")
 @record_view("job")
 def job_page(job):
+    """A job's progress, in the place it was started from: its title, the union's management tabs when its
+    starter manages the union, and a link back (``?back=``, else the union's manage home)."""
     record = job
-    return render_template("job.html", job=job_doc(record, "core.job_file_page"), back=safe_next(request.args.get("back")))
+    try:
+        title = getattr(_function(record.kind), "job_title", None)
+    except (KeyError, ImportError):
+        title = None
+    place = place_of(record, current_user) or {}
+    context = {k: v for k, v in place.items() if k not in ("template", "back")}
+    back = request.args.get("back") or place.get("back")
+    return render_template(place.get("template", "job.html"), job=job_doc(record, "core.job_file_page"),
+                           job_title=title, back=safe_next(back), **{"tenant": None, **context})
 
 
 @bp.route("/jobs/<job_id>/file")

@@ -13,7 +13,7 @@ Datetimes are shown in the zone the workbook is written for (the union's), with 
 """
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -77,14 +77,20 @@ class Sheet:
         self.rows += 1
 
 
+DEFAULT_ZONE = "Asia/Shanghai"
+
+
 class Book:
-    """A workbook being written; ``zone``: where its datetimes are shown (the union's zone)."""
+    """A workbook being written; ``zone``: where its datetimes are shown (the union's zone, ``zone_of``).
+
+    No time ever leaves in UTC: without a zone, the platform's default (Asia/Shanghai); a naive datetime is
+    taken as UTC, as the database keeps them."""
 
     def __init__(self, zone=None):
         self._book = Workbook(write_only=True)
         self._titles = []
         self._bold = Font(bold=True)
-        self.zone = ZoneInfo(zone) if isinstance(zone, str) else zone
+        self.zone = ZoneInfo(zone) if isinstance(zone, str) else (zone or ZoneInfo(DEFAULT_ZONE))
 
     def sheet(self, title, heading=()) -> Sheet:
         """A new sheet, ``title`` made valid and unique, with ``heading`` in bold."""
@@ -106,8 +112,7 @@ class Book:
         if isinstance(value, Formatted):
             value, number_format = value.value, value.number_format
         if isinstance(value, datetime):
-            if value.tzinfo is not None and self.zone is not None:
-                value = value.astimezone(self.zone)
+            value = (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(self.zone)
             value, number_format = value.replace(tzinfo=None), number_format or DATETIME
         elif isinstance(value, date):
             number_format = number_format or DATE

@@ -46,14 +46,14 @@ from union_saas.tenancy.models import Tenant, path_ids, subtree_clause
 
 MANAGE = perm("group.manage")
 AUDIT_LABELS.update({
-    "group.create": _l("Interest group started"),
-    "group.approve": _l("Interest group approved"),
-    "group.reject": _l("Interest group rejected"),
-    "group.archive": _l("Interest group archived"),
-    "group.reach.approve": _l("Federation-wide group approved"),
-    "group.reach.reject": _l("Federation-wide group rejected"),
-    "award.round.create": _l("Award round opened"),
-    "award.round.publish": _l("Award results published"),
+    "group.create": _l("%(actor)s started the interest group %(name)s at %(union)s."),
+    "group.approve": _l("%(actor)s approved the interest group %(name)s at %(union)s."),
+    "group.reject": _l("%(actor)s turned down the interest group %(name)s at %(union)s."),
+    "group.archive": _l("%(actor)s archived the interest group %(name)s at %(union)s."),
+    "group.reach.approve": _l("%(actor)s opened the interest group %(name)s to the whole federation."),
+    "group.reach.reject": _l("%(actor)s kept the interest group %(name)s from the whole federation."),
+    "award.round.create": _l("%(actor)s opened an award round at %(union)s."),
+    "award.round.publish": _l("%(actor)s published the award results at %(union)s."),
 })
 
 

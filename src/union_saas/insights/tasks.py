@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
@@ -31,7 +32,7 @@ def _still_allowed(session, record, tenant_id):
     return tenant, actor
 
 
-@job("default")
+@job("default", title=_l("Counting the figures"))
 def refresh(record, tenant_id):
     """Recompute the rollups of the federation that holds ``tenant_id``."""
     session = db.session
@@ -90,7 +91,7 @@ def refresh_after_import(session, tenant, **_details):
     queue_refresh(session, tenant)
 
 
-@job("default", file_permission="insights.view")
+@job("default", file_permission="insights.view", title=_l("Exporting the figures"))
 def export(record, tenant_id, sort="name", direction="asc", locale=None):
     """The subtree's figures as the page shows them (headline, per-child table in the page's order, trends,
     categories), as an .xlsx file attached to the job for its starter."""

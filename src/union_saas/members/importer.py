@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from union_saas.core import xlsx
 from union_saas.core.audit import record as audit
 from union_saas.core.db import utcnow
+from union_saas.core.i18n import zone_of
 from union_saas.members import crypto, identity, roster, services
 from union_saas.members.models import Membership, RosterEntry
 
@@ -141,7 +142,7 @@ def import_roster(session, actor, tenant, raw, kind, *, job_id=None, progress=No
                    (_("Updated"), counts["updated"]), (_("Unchanged"), counts["unchanged"]),
                    (_("Matched to existing accounts"), counts["matched"]), (_("Rejected"), len(rejected))]
     # The rejected rows, each with its reason, then the counts (every row's outcome is one of them).
-    book = xlsx.Book()
+    book = xlsx.Book(zone=zone_of(tenant))
     sheet = book.sheet(_("Rejected rows"), [_("Row"), _("Name"), _("ID number"), _("Why")])
     for n, name, masked, _o, reason in rejected:
         sheet.append([n, name, masked, reason])

@@ -13,6 +13,7 @@ from union_saas.access import engine, resources
 from union_saas.accounts import services as accounts
 from union_saas.core import files, inbox, jobs, xlsx
 from union_saas.core.audit import AUDIT_LABELS, record
+from union_saas.core.audit import params as audit_params
 from union_saas.core.db import utcnow
 from union_saas.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from union_saas.members import crypto, identity
@@ -383,6 +384,12 @@ def tenant_counts(session, tenant) -> dict:
 
 # --- the directory -----------------------------------------------------------------------------------
 
+def pending_count(session, tenant) -> int:
+    """Join and transfer requests waiting for ``tenant``'s decision."""
+    return session.scalar(sa.select(sa.func.count()).where(Membership.tenant_id == tenant.id,
+                                                           Membership.status == "pending"))
+
+
 def directory_stmt(tenant, *, subtree=False, status=None, union=None, verified=None, q=None):
     """Memberships of ``tenant`` (or its whole subtree: one indexed path range), filtered and ordered."""
     stmt = (sa.select(Membership).join(Tenant, Tenant.id == Membership.tenant_id)
@@ -452,16 +459,63 @@ def find_unions(session, text, limit=30) -> list[Tenant]:
 
 
 AUDIT_LABELS.update({
-    "member.join": _l("Applied to join"),
-    "member.approve": _l("Membership approved"),
-    "member.reject": _l("Membership declined"),
-    "member.transfer": _l("Transfer requested"),
-    "member.withdraw": _l("Request withdrawn"),
-    "member.view_sensitive": _l("Full ID number viewed"),
-    "member.roster_import": _l("Roster imported"),
-    "member.export": _l("Members exported"),
-    "member.reset_link": _l("One-time password link handed to a member"),
+    "member.join": _l("%(actor)s asked to join %(union)s."),
+    "member.join:roster": _l("%(actor)s joined %(union)s (found in its roster)."),
+    "member.approve": _l("%(actor)s approved %(name)s's membership of %(union)s."),
+    "member.approve:transfer": _l("%(actor)s approved %(name)s's transfer from %(from_union)s to %(union)s."),
+    "member.reject": _l("%(actor)s declined %(name)s's request to join %(union)s: %(reason)s"),
+    "member.reject:transfer": _l("%(actor)s declined %(name)s's transfer from %(from_union)s to %(union)s: "
+                                 "%(reason)s"),
+    "member.transfer": _l("%(actor)s asked to move %(name)s's membership from %(from_union)s to %(union)s."),
+    "member.transfer:direct": _l("%(actor)s moved %(name)s's membership from %(from_union)s to %(union)s."),
+    "member.withdraw": _l("%(actor)s withdrew their request to join %(union)s."),
+    "member.view_sensitive": _l("%(actor)s viewed the full ID number of %(name)s."),
+    "member.roster_import": _l("%(actor)s imported the roster of %(union)s (rows read: %(rows)s, new: %(imported)s, "
+                               "updated: %(updated)s)."),
+    "member.export": _l("%(actor)s exported the members of %(union)s (rows: %(rows)s)."),
+    "member.reset_link": _l("%(actor)s handed %(name)s a one-time link to set a new password."),
 })
+
+
+@audit_params("member.")
+def _audit_params(session, entries):
+    """Whose membership an entry is about (their real name, else their display name), and for a transfer the
+    union it came from: two queries for a page of entries."""
+    from union_saas.accounts.models import User
+
+    ids = {int(e.target.split(":", 1)[1]) for e in entries
+           if (e.target or "").startswith("membership:") and e.target.split(":", 1)[1].isdigit()}
+    rows = {}
+    if ids:
+        rows = {m.id: (m, name) for m, name in session.execute(
+            sa.select(Membership, User.display_name).join(User, User.id == Membership.user_id)
+            .where(Membership.id.in_(ids)))}
+    from_ids = {m.from_membership_id for m, _name in rows.values() if m.from_membership_id}
+    from_unions = {}
+    if from_ids:
+        from_unions = dict(session.execute(sa.select(Membership.id, Tenant.name)
+                                           .join(Tenant, Tenant.id == Membership.tenant_id)
+                                           .where(Membership.id.in_(from_ids))).all())
+    out = {}
+    for entry in entries:
+        detail = entry.detail or {}
+        m, display = rows.get(int(entry.target.split(":", 1)[1]), (None, None)) \
+            if (entry.target or "").startswith("membership:") and entry.target.split(":", 1)[1].isdigit() \
+            else (None, None)
+        extra = {}
+        if m is not None:
+            extra["name"] = m.real_name or display
+            extra["from_union"] = from_unions.get(m.from_membership_id, "—")
+        elif detail.get("name"):
+            extra["name"] = detail["name"]
+        if entry.action == "member.join" and detail.get("roster"):
+            extra["_variant"] = "roster"
+        elif entry.action in ("member.approve", "member.reject") and detail.get("kind") == "transfer":
+            extra["_variant"] = "transfer"
+        elif entry.action == "member.transfer" and detail.get("direct"):
+            extra["_variant"] = "direct"
+        out[entry.id] = extra
+    return out
 
 
 def count(session, stmt) -> int:

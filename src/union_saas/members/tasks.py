@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from union_saas.access import engine
 from union_saas.accounts.models import User
@@ -36,7 +37,7 @@ def owner_locale(actor, locale=None):
         yield
 
 
-@job("default")
+@job("default", title=_l("Exporting the members"))
 def export_members(record, tenant_id, filters, locale=None):
     """The directory as filtered, one row per membership, ID numbers masked."""
     session = db.session
@@ -68,7 +69,7 @@ def export_members(record, tenant_id, filters, locale=None):
     return {"rows": done, "file": row.id}
 
 
-@job("imports")
+@job("imports", title=_l("Importing the roster"))
 def import_roster(record, tenant_id, upload_id, locale=None):
     """Import an uploaded roster; the upload (plaintext ID numbers, encrypted at rest) is deleted after."""
     from union_saas.members import importer

@@ -32,12 +32,15 @@ from union_saas.members import poster as posters
 from union_saas.members import schemas, services, tasks
 from union_saas.members.models import STATUSES
 from union_saas.tenancy import services as tenancy
-from union_saas.tenancy.sections import manage_tab, section
+from union_saas.tenancy.sections import manage_tab, section, todo
 
 bp = Blueprint("members", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/members")
 
 manage_tab("members.directory", _l("Members"), "member.view", 20)
+todo("members.review", _l("Membership requests to review"), "member.review",
+     lambda tenant: services.pending_count(db.session, tenant), "members.directory", 20,
+     tab="members.directory", status="pending")
 
 JOIN_FIELDS = ("real_name", "id_number", "phone")
 

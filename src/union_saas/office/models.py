@@ -226,13 +226,13 @@ def _audit_labels():
     from union_saas.core.audit import AUDIT_LABELS
 
     AUDIT_LABELS.update({
-        "office.notice.send": _l("Notice sent"),
-        "office.notice.remind": _l("Unread offices reminded"),
-        "office.task.assign": _l("Task assigned"),
-        "office.task.cascade": _l("Task passed on to sub-unions"),
-        "office.report.submit": _l("Report submitted"),
-        "office.report.accept": _l("Report accepted"),
-        "office.report.return": _l("Report returned"),
+        "office.notice.send": _l("%(actor)s sent the notice “%(target)s” (unions addressed: %(addressed)s)."),
+        "office.notice.remind": _l("%(actor)s reminded the offices that have not read “%(target)s” (offices reminded: %(reminded)s)."),
+        "office.task.assign": _l("%(actor)s assigned the task “%(target)s” (unions addressed: %(addressed)s)."),
+        "office.task.cascade": _l("%(actor)s passed the task “%(target)s” on to the unions below %(union)s."),
+        "office.report.submit": _l("%(actor)s submitted the report of %(union)s on “%(target)s”."),
+        "office.report.accept": _l("%(actor)s accepted the report of %(union)s on “%(target)s”."),
+        "office.report.return": _l("%(actor)s returned the report of %(union)s on “%(target)s”: %(reason)s"),
     })
 
 

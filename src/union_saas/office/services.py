@@ -82,6 +82,43 @@ def resolve_targets(session, sender, to, field="to"):
     return "list", sorted(t.id for t in found.values())
 
 
+PICKER_NODES = 400  # unions shown in the addressing tree; deeper levels of a larger subtree are found by search
+PICKER_MATCHES = 50
+
+
+def picker_tree(session, sender, limit=PICKER_NODES):
+    """The active unions below ``sender`` for the addressing tree, level by level (whole upper levels first):
+    ``(roots, children_of, truncated)`` where ``children_of`` maps a tenant id to its loaded children."""
+    rows = list(session.scalars(
+        sa.select(Tenant).where(subtree_clause(Tenant.path, sender.path), Tenant.id != sender.id,
+                                Tenant.status == "active")
+        .order_by(Tenant.depth, Tenant.name, Tenant.id).limit(limit + 1)))
+    truncated = len(rows) > limit
+    rows = rows[:limit]
+    children_of = {}
+    for tenant in rows:
+        children_of.setdefault(tenant.parent_id, []).append(tenant)
+    return children_of.get(sender.id, []), children_of, truncated
+
+
+def picker_search(session, sender, text, limit=PICKER_MATCHES):
+    """Active unions below ``sender`` whose name (or link name) contains ``text``, each with the names of the
+    unions between ``sender`` and it: ``[(tenant, [names])]`` in two queries."""
+    text = (text or "").strip()[:60]
+    if not text:
+        return []
+    found = list(session.scalars(
+        sa.select(Tenant).where(subtree_clause(Tenant.path, sender.path), Tenant.id != sender.id,
+                                Tenant.status == "active",
+                                sa.or_(Tenant.name.contains(text, autoescape=True),
+                                       Tenant.slug.contains(text.lower(), autoescape=True)))
+        .order_by(Tenant.depth, Tenant.name).limit(limit)))
+    between = {i for t in found for i in t.ancestor_ids if i not in sender.ancestor_ids and i != sender.id}
+    names = dict(session.execute(sa.select(Tenant.id, Tenant.name).where(Tenant.id.in_(between))).all()) \
+        if between else {}
+    return [(t, [names[i] for i in t.ancestor_ids if i in names]) for t in found]
+
+
 def addressees_stmt(sender, target, target_ids):
     """The active tenants addressed, below the sender as it stands now (never the sender itself)."""
     stmt = sa.select(Tenant.id, Tenant.path, Tenant.root_id).where(Tenant.status == "active",
@@ -177,6 +214,12 @@ def inbox_stmt(tenant, *, unread=False):
 def unread_count(session, tenant) -> int:
     return session.scalar(sa.select(sa.func.count()).where(NoticeReceipt.tenant_id == tenant.id,
                                                            NoticeReceipt.read_at.is_(None)))
+
+
+def open_assignments_count(session, tenant) -> int:
+    """Tasks waiting for ``tenant``'s report: open or returned (``ix_office_assignment_tenant_status``)."""
+    return session.scalar(sa.select(sa.func.count()).where(Assignment.tenant_id == tenant.id,
+                                                           Assignment.status.in_(OPEN)))
 
 
 def receipt_of(session, notice_id, tenant) -> NoticeReceipt:
@@ -711,7 +754,7 @@ def _write_export(session, task, out, progress, zone):
             .where(Assignment.task_id == task.id).order_by(Assignment.tenant_path)
             .execution_options(yield_per=BATCH))
     book = xlsx.Book(zone=zone)
-    sheet = book.sheet(task.title or _("Reports"), [_("Union"), _("Address"), _("Parent union"), _("Status"),
+    sheet = book.sheet(task.title or _("Reports"), [_("Union"), _("Link name"), _("Parent union"), _("Status"),
                                                     _("Submitted at"), _("Reason")] + [f["name"] for f in task.fields])
     done = 0
     for assignment, slug, name, parent_name in session.execute(stmt):

@@ -5,6 +5,8 @@ have changed since it was queued. Re-running a fan-out creates nothing twice (un
 """
 import io
 
+from flask_babel import lazy_gettext as _l
+
 from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core import xlsx
@@ -25,7 +27,7 @@ def _still_allowed(session, record, permission, tenant_id):
     return tenant, actor
 
 
-@job("fanout")
+@job("fanout", title=_l("Sending the notice"))
 def send_notice(record, notice_id):
     """Make one receipt per addressed office of a notice."""
     session = db.session
@@ -37,7 +39,7 @@ def send_notice(record, notice_id):
                                    progress=lambda done, total: record.set_progress(session, done, total))
 
 
-@job("fanout")
+@job("fanout", title=_l("Assigning the task"))
 def assign_task(record, task_id):
     """Make one assignment per addressed office of a task."""
     from union_saas.office.models import Task
@@ -51,7 +53,7 @@ def assign_task(record, task_id):
                                  progress=lambda done, total: record.set_progress(session, done, total))
 
 
-@job("fanout")
+@job("fanout", title=_l("Passing the task on"))
 def cascade_assignment(record, assignment_id, target, target_ids):
     """Pass an assignment on below its office: assignments of the same task, linked to it."""
     from union_saas.office.models import Assignment, Task
@@ -66,7 +68,7 @@ def cascade_assignment(record, assignment_id, target, target_ids):
                                  progress=lambda done, total: record.set_progress(session, done, total))
 
 
-@job("default", file_permission="task.assign")
+@job("default", file_permission="task.assign", title=_l("Exporting the reports"))
 def export_reports(record, task_id):
     """Write every report of a task to an .xlsx file (one row per assigned union, parents first), attached
     to the job for its owner."""

@@ -30,16 +30,44 @@ bp = Blueprint("office", __name__, template_folder="templates", static_folder="s
 
 
 sections.manage_tab("office.inbox", _l("Office"), "office.view", 50,
-                    count=lambda tenant: services.unread_count(db.session, tenant))
+                    count=lambda tenant: services.unread_count(db.session, tenant), todo=_l("Unread notices"))
+sections.todo("office.assignments", _l("Open tasks to report on"), "office.view",
+              lambda tenant: services.open_assignments_count(db.session, tenant), "office.assignments", 51,
+              tab="office.inbox")
 
 
 def form_to(form):
-    """The addressees chosen on a form: children, subtree, or slugs typed one per line or comma."""
+    """The addressees chosen on a form: children, subtree, or the unions ticked in the tree (their slugs)."""
     mode = form.get("to", "children")
     if mode == "list":
-        text = form.get("to_list", "").replace(",", "\n").replace("，", "\n")
-        return [s.strip() for s in text.splitlines() if s.strip()]
-    return mode
+        chosen = [s.strip() for s in form.getlist("to_union") if s.strip()]
+        if not chosen:
+            raise ValidationFailed(_("Choose whom to address."), errors={"to": [_("Tick at least one union.")]})
+        return chosen
+    return mode if mode in ("children", "subtree") else "children"
+
+
+def form_values(args):
+    """A form page opened again by its own "find a union" button (a GET with the form's fields): the fields
+    as they were, the ticked unions kept."""
+    if not args:
+        return None
+    values = args.to_dict(flat=True)
+    values["to_union"] = args.getlist("to_union")
+    return values
+
+
+@bp.app_template_global()
+def union_picker(tenant, values):
+    """What the addressing tree of ``tenant``'s forms shows: the unions below it (bounded), the ones ticked,
+    and the search results for ``?union_q=`` (the no-script search; a script filters in place)."""
+    roots, children_of, truncated = services.picker_tree(db.session, tenant)
+    chosen = values.getlist("to_union") if hasattr(values, "getlist") else list(values.get("to_union") or [])
+    query = (request.args.get("union_q") or values.get("union_q") or "").strip()[:60]
+    matches = services.picker_search(db.session, tenant, query) if query else []
+    return {"roots": roots, "children_of": children_of, "truncated": truncated, "chosen": set(chosen),
+            "query": query, "matches": matches, "matched": {t.slug for t, _between in matches},
+            "loaded": {t.slug for kids in children_of.values() for t in kids}}
 
 
 def choice_labels():
@@ -103,7 +131,7 @@ def render_notice_form(tenant, *, values=None, errors=None, detail=None):
 @bp.route("/manage/<slug>/office/notices/new", methods=["GET"])
 @tenant_view("notice.send")
 def new_notice(tenant):
-    return render_notice_form(tenant)
+    return render_notice_form(tenant, values=form_values(request.args))
 
 
 @bp.route("/manage/<slug>/office/notices/new", methods=["POST"])
@@ -114,7 +142,7 @@ def send_notice(tenant):
     data = load(schemas.NoticeCreateSchema(), {
         "title": form.get("title", ""), "body": form.get("body", ""), "priority": form.get("priority", "normal"),
         "audience": form.get("audience", "offices"), "requires_ack": bool(form.get("requires_ack")),
-        "to": form_to(form) or "children"})
+        "to": form_to(form)})
     # Every file is checked before anything is written: a bad one leaves nothing behind.
     checked = [services.check_upload(current_app, f) for f in request.files.getlist("files") if f and f.filename]
     item = services.send_notice(db.session, current_user, tenant, data)
@@ -226,7 +254,7 @@ def services_kind_labels():
 @bp.route("/manage/<slug>/office/tasks/new", methods=["GET"])
 @tenant_view("task.assign")
 def new_task(tenant):
-    return render_task_form(tenant)
+    return render_task_form(tenant, values=form_values(request.args))
 
 
 def task_form_data(form):
@@ -239,7 +267,7 @@ def task_form_data(form):
     due = form.get("due_at", "").strip()
     return {"title": form.get("title", ""), "instructions": form.get("instructions", ""),
             "due_at": (due + ":00+08:00") if len(due) == 16 else due, "fields": fields,
-            "to": form_to(form) or "children"}
+            "to": form_to(form)}
 
 
 @bp.route("/manage/<slug>/office/tasks/new", methods=["POST"])
@@ -330,7 +358,7 @@ def report(tenant, assignment):
 @form_page(render_assignment, values=lambda: None)
 def cascade(tenant, assignment):
     target, ids = services.cascade(db.session, current_user, assignment, assignment.task, tenant,
-                                   form_to(request.form) or "children")
+                                   form_to(request.form))
     job = jobs.submit(db.session, tasks.cascade_assignment, assignment.id, target, ids, owner=current_user,
                       tenant=tenant)
     return redirect(url_for("core.job_page", job_id=job.id,

@@ -37,11 +37,11 @@ from union_saas.tenancy.models import Tenant, subtree_clause
 
 MANAGE = perm("poll.manage")
 AUDIT_LABELS.update({
-    "poll.create": _l("Poll created"),
-    "poll.annul": _l("Poll annulled"),
-    "poll.entry.approve": _l("Contest entry approved"),
-    "poll.entry.reject": _l("Contest entry rejected"),
-    "poll.jury": _l("Jury scores set"),
+    "poll.create": _l("%(actor)s created a poll at %(union)s."),
+    "poll.annul": _l("%(actor)s annulled a poll at %(union)s."),
+    "poll.entry.approve": _l("%(actor)s approved a contest entry at %(union)s."),
+    "poll.entry.reject": _l("%(actor)s turned down a contest entry at %(union)s."),
+    "poll.jury": _l("%(actor)s set the jury's scores at %(union)s."),
 })
 for _kind, _title in NOTIFICATION_KINDS.items():
     inbox.kind(f"poll.{_kind}", _title)

@@ -40,6 +40,25 @@ def list_children(args, tenant):
     return page.doc([schemas.tenant_doc(t, ancestors) for t in page.items])
 
 
+@blp.route("/tenants/<slug>/todo", methods=["GET"])
+@blp.response(200, schemas.TodoListSchema)
+@tenant_view("tenant.view")
+def todo(tenant):
+    """What waits at the union for the caller (the manage home's overview): reviews, unread notices, open
+    tasks, federation-wide requests and each module's own, with counts and links."""
+    items = lookups.todo_docs(tenant, engine.permissions_at(current_user, tenant))
+    return {"items": items, "total": sum(item["count"] for item in items)}
+
+
+@blp.route("/tenants/<slug>/children/slug", methods=["GET"])
+@blp.arguments(schemas.SlugQuerySchema, location="query")
+@blp.response(200, schemas.SlugSuggestionSchema)
+@tenant_view("tenant.create_child")
+def child_slug(args, tenant):
+    """The link name a new sub-union called ``name`` would get when the body leaves ``slug`` out."""
+    return {"slug": services.suggest_slug(db.session, args["name"])}
+
+
 @blp.route("/tenants/<slug>/children", methods=["POST"])
 @blp.arguments(schemas.TenantCreateSchema)
 @blp.response(201, schemas.TenantSchema)
@@ -76,6 +95,15 @@ def import_children(files, tenant):
     data = services.check_tree_upload(db.session, files["file"], tenant)
     record = jobs.submit(db.session, tasks.import_tree, tenant.id, data, owner=current_user, tenant=tenant)
     return {"job": record.id}
+
+
+@blp.route("/admin/federations/slug", methods=["GET"])
+@blp.arguments(schemas.SlugQuerySchema, location="query")
+@blp.response(200, schemas.SlugSuggestionSchema)
+@operator_only
+def federation_slug(args):
+    """The link name a new federation called ``name`` would get when the body leaves ``slug`` out."""
+    return {"slug": services.suggest_slug(db.session, args["name"])}
 
 
 @blp.route("/admin/federations", methods=["POST"])

@@ -22,3 +22,15 @@ def move_target(slug, tenant):
     if parent is None or not engine.can(current_user, "tenant.create_child", parent):
         raise ValidationFailed(errors={"parent": [_("No union you may add sub-unions to has this address.")]})
     return parent
+
+
+def todo_docs(tenant, held):
+    """The lines of ``tenant``'s to-do overview for a caller holding ``held`` there: ``{name, label, count,
+    url, tab}`` (pages and API alike; a query per line)."""
+    from flask import url_for
+
+    from union_saas.tenancy import sections
+
+    return [{"name": item.name, "label": str(item.label), "count": count, "tab": item.tab,
+             "url": url_for(item.endpoint, slug=tenant.slug, **dict(item.args))}
+            for item, count in sections.todos_at(tenant, held)]

@@ -34,7 +34,8 @@ class ContactFields(ma.Schema):
 
 
 class TenantCreateSchema(ContactFields):
-    slug = ma.fields.String(required=True, validate=SLUG)
+    # Left out, the link name is made from the name (its pinyin), free of clashes.
+    slug = ma.fields.String(validate=SLUG)
     name = ma.fields.String(required=True, validate=NAME)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k for k in KINDS if k != "federation"]))
 
@@ -57,9 +58,30 @@ class MoveSchema(ma.Schema):
 
 
 class FederationCreateSchema(ContactFields):
-    slug = ma.fields.String(required=True, validate=SLUG)
+    slug = ma.fields.String(validate=SLUG)
     name = ma.fields.String(required=True, validate=NAME)
     admin_username = ma.fields.String(required=True, validate=ma.validate.Length(min=3, max=32))
+
+
+class SlugQuerySchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=NAME)
+
+
+class SlugSuggestionSchema(ma.Schema):
+    slug = ma.fields.String(required=True)
+
+
+class TodoSchema(ma.Schema):
+    name = ma.fields.String(required=True, metadata={"description": "What kind of work (stable)"})
+    label = ma.fields.String(required=True, metadata={"description": "What waits, in the caller's language"})
+    count = ma.fields.Integer(required=True)
+    url = ma.fields.String(required=True, metadata={"description": "The page where it is done"})
+    tab = ma.fields.String(allow_none=True, metadata={"description": "The management tab whose badge counts it"})
+
+
+class TodoListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(TodoSchema), required=True)
+    total = ma.fields.Integer(required=True)
 
 
 class ImportFileSchema(ma.Schema):

@@ -47,14 +47,52 @@ class ManageTab:
     count: Callable | None = None  # (tenant) -> int: work waiting there, shown as a badge (one query)
 
 
+@dataclass(frozen=True)
+class Todo:
+    """One kind of work waiting at a union: a line of its manage home (/manage/<slug>) with its count and a
+    link to the work, counted in the badge of the tab ``tab``."""
+
+    name: str
+    label: object  # a lazy string: what waits ("Membership requests to review")
+    permission: str
+    count: Callable  # (tenant) -> int, one query
+    endpoint: str  # the page where the work is done (``slug`` is filled in)
+    order: int
+    tab: str | None = None
+    shown: Callable | None = None
+    args: tuple = ()  # more arguments of the link: (("status", "pending"),)
+
+
 MANAGE_TABS: list[ManageTab] = []
+TODOS: dict[str, Todo] = {}
 
 
-def manage_tab(endpoint, label, permission, order, *, shown=None, count=None):
-    """Add a tab to the navigation of every /manage/<slug> page (shown where ``permission`` is held)."""
+def manage_tab(endpoint, label, permission, order, *, shown=None, count=None, todo=None):
+    """Add a tab to the navigation of every /manage/<slug> page (shown where ``permission`` is held).
+
+    With ``count`` the tab's work is also a line of the union's to-do overview, worded ``todo`` (the tab's
+    label by default); other lines can count into its badge with ``todo(..., tab=endpoint)``."""
     MANAGE_TABS[:] = [tab for tab in MANAGE_TABS if tab.endpoint != endpoint]
     MANAGE_TABS.append(ManageTab(endpoint, label, permission, order, shown, count))
     MANAGE_TABS.sort(key=lambda tab: tab.order)
+    if count is not None:
+        TODOS[endpoint] = Todo(endpoint, todo or label, permission, count, endpoint, order, endpoint, shown)
+
+
+def todo(name, label, permission, count, endpoint, order, *, tab=None, shown=None, **url_args):
+    """Add a line to the to-do overview of /manage/<slug>: ``count(tenant)`` things waiting, done at
+    ``endpoint`` (with ``url_args``), counted in the badge of ``tab`` when given."""
+    TODOS[name] = Todo(name, label, permission, count, endpoint, order, tab, shown, tuple(sorted(url_args.items())))
+
+
+def todos_at(tenant, held):
+    """[(todo, count)] of the lines of ``tenant``'s overview that a caller holding ``held`` there sees, in
+    order: one query each."""
+    out = []
+    for item in sorted(TODOS.values(), key=lambda t: (t.order, t.name)):
+        if item.permission in held and (item.shown is None or item.shown(tenant)):
+            out.append((item, int(item.count(tenant) or 0)))
+    return out
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ import re
 import sqlalchemy as sa
 import yaml
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from union_saas.core.audit import record
+from union_saas.core.audit import params, plain, record
 from union_saas.core.errors import Conflict, NotFound, ValidationFailed
 from union_saas.tenancy.models import KINDS, Tenant, segment, subtree_clause
 
@@ -68,6 +69,40 @@ def check_slug(session, slug, field="slug"):
         raise Conflict(_("The address %(slug)s is taken.", slug=slug), errors={field: [_("Already taken.")]})
 
 
+SLUG_MAX = 63
+
+
+HAN_RUN = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)")
+
+
+def slug_base(name) -> str:
+    """A link name made from a union's name: each run of Chinese characters in pinyin, written together
+    (春熙路街道工会 -> chunxilujiedaogonghui), Latin letters and digits kept, every other character a
+    break (a hyphen); "union" when nothing is left."""
+    from pypinyin import Style, lazy_pinyin
+
+    parts = []
+    for i, run in enumerate(HAN_RUN.split(name or "")):
+        parts.append("".join(lazy_pinyin(run, style=Style.NORMAL)) if i % 2 else run)
+    text = re.sub(r"[^a-z0-9]+", "-", "-".join(parts).lower()).strip("-")
+    return text[:SLUG_MAX - 4].strip("-") or "union"
+
+
+def suggest_slug(session, name, *, taken=()) -> str:
+    """A free link name for a union called ``name``: its pinyin, with -2, -3... on a clash (one query).
+    ``taken`` adds slugs already used by the same request (a tree being built)."""
+    base = slug_base(name)
+    used = set(session.scalars(sa.select(Tenant.slug).where(
+        sa.or_(Tenant.slug == base, Tenant.slug.startswith(base + "-", autoescape=True)))))
+    used.update(taken)
+    if base not in used:
+        return base
+    n = 2
+    while f"{base}-{n}" in used:
+        n += 1
+    return f"{base}-{n}"
+
+
 def _insert(session, parent, *, slug, name, kind, **fields) -> Tenant:
     tenant = Tenant(slug=slug, name=name, kind=kind, path=f"new:{slug}", parent_id=parent.id if parent else None,
                     depth=parent.depth + 1 if parent else 0, **fields)
@@ -83,7 +118,8 @@ def _insert(session, parent, *, slug, name, kind, **fields) -> Tenant:
     return tenant
 
 
-def create_federation(session, actor, *, slug, name, **fields) -> Tenant:
+def create_federation(session, actor, *, name, slug=None, **fields) -> Tenant:
+    slug = slug or suggest_slug(session, name)
     check_slug(session, slug)
     tenant = _insert(session, None, slug=slug, name=name, kind="federation", **fields)
     record(session, action="tenant.create", actor=actor, tenant=tenant, target=slug,
@@ -91,11 +127,12 @@ def create_federation(session, actor, *, slug, name, **fields) -> Tenant:
     return tenant
 
 
-def create_child(session, actor, parent, *, slug, name, kind, **fields) -> Tenant:
+def create_child(session, actor, parent, *, name, kind, slug=None, **fields) -> Tenant:
     if kind not in KINDS or kind == "federation":
         raise ValidationFailed(errors={"kind": [_("A sub-union cannot be a federation.")]})
     if parent.status != "active":
         raise Conflict(_("An archived union cannot take new sub-unions."))
+    slug = slug or suggest_slug(session, name)
     check_slug(session, slug)
     tenant = _insert(session, parent, slug=slug, name=name, kind=kind, **fields)
     record(session, action="tenant.create", actor=actor, tenant=tenant, target=slug,
@@ -418,3 +455,40 @@ def check_tree_upload(session, stream, under):
     slugs = [fields["slug"] for _parent, fields in nodes]
     refuse_outside(session.scalars(sa.select(Tenant).where(Tenant.slug.in_(slugs))), under)
     return data
+
+
+# --- the audit log's sentences ------------------------------------------------------------------------
+
+FIELD_LABELS = {
+    "name": _l("name"), "contact_name": _l("contact person"), "contact_phone": _l("phone"),
+    "contact_email": _l("email"), "address": _l("address"), "description": _l("description"),
+    "status": _l("status"),
+}
+
+
+@params("tenant.")
+def _audit_params(session, entries):
+    """Kinds and statuses by their labels, changes as "field: old → new", parents by their names."""
+    from union_saas.tenancy.models import KIND_LABELS, STATUS_LABELS
+
+    slugs = {(e.detail or {}).get("parent") for e in entries} - {None}
+    names = dict(session.execute(sa.select(Tenant.slug, Tenant.name).where(Tenant.slug.in_(slugs))).all()) if slugs else {}
+    out = {}
+    for entry in entries:
+        detail = entry.detail or {}
+        extra = {}
+        if "kind" in detail:
+            extra["kind"] = str(KIND_LABELS.get(detail["kind"], detail["kind"]))
+        if "parent" in detail:
+            extra["parent"] = names.get(detail["parent"], detail["parent"])
+        if entry.action == "tenant.edit":
+            changes = []
+            for field, change in detail.items():
+                if isinstance(change, list) and len(change) == 2:
+                    old, new = change
+                    if field == "status":
+                        old, new = (str(STATUS_LABELS.get(v, v)) for v in (old, new))
+                    changes.append(f"{FIELD_LABELS.get(field, field)} {plain(old)} → {plain(new)}")
+            extra["changes"] = "; ".join(changes) or "—"
+        out[entry.id] = extra
+    return out

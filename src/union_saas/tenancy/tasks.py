@@ -1,4 +1,6 @@
 """Jobs of the tenant tree."""
+from flask_babel import lazy_gettext as _l
+
 from union_saas.access import engine
 from union_saas.accounts.models import User
 from union_saas.core.errors import Forbidden
@@ -8,7 +10,7 @@ from union_saas.tenancy import services
 from union_saas.tenancy.models import Tenant
 
 
-@job("imports")
+@job("imports", title=_l("Importing sub-unions"))
 def import_tree(record, tenant_id, data):
     """Create the sub-unions of an uploaded YAML tree under ``tenant_id``."""
     session = db.session

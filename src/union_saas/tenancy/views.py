@@ -5,6 +5,8 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -30,6 +32,15 @@ from union_saas.tenancy import lookups, schemas, sections, services, tasks
 from union_saas.tenancy.models import KIND_LABELS, KINDS, Tenant
 
 bp = Blueprint("tenancy", __name__, template_folder="templates")
+
+
+@jobs.place
+def _job_in_its_union(record, user):
+    """A job started at a union its viewer manages keeps the union's management tabs and links back to them."""
+    tenant = db.session.get(Tenant, record.tenant_id) if record.tenant_id else None
+    if tenant is None or not engine.manages(user, tenant):
+        return None
+    return {"template": "job_manage.html", "tenant": tenant, "back": url_for("tenancy.manage", slug=tenant.slug)}
 
 
 def kind_options():
@@ -82,7 +93,7 @@ def render_manage(tenant, *, values=None, errors=None, detail=None, form=None):
     held = engine.permissions_at(current_user, tenant)
     kids = services.children(db.session, tenant, include_archived=True, limit=per_page + 1)
     return render_template(
-        "tenancy/manage.html", tenant=tenant, ancestors=services.ancestors(db.session, tenant),
+        "tenancy/manage.html", tenant=tenant, ancestors=services.ancestors(db.session, tenant), todos=todos(tenant),
         children=kids[:per_page], more=len(kids) > per_page, held=held, kind_options=kind_options(),
         values=values or {}, errors=errors or {}, detail=detail, form=form,
         manages=lambda t: engine.manages(current_user, t),
@@ -111,6 +122,18 @@ def tree_children(tenant):
                              offset=(page - 1) * per_page)
     return render_template("tenancy/_tree_nodes.html", tenant=tenant, children=kids[:per_page],
                            more=len(kids) > per_page, page=page)
+
+
+def slug_preview():
+    """``{slug}``: the link name a union called ``?name=`` would get (the create forms' preview)."""
+    data = load(schemas.SlugQuerySchema(), {"name": request.args.get("name", "").strip()})
+    return jsonify({"slug": services.suggest_slug(db.session, data["name"])})
+
+
+@bp.route("/manage/<slug>/children/slug")
+@tenant_view("tenant.create_child")
+def child_slug(tenant):
+    return slug_preview()
 
 
 CREATE_FIELDS = ("slug", "name", "kind", "contact_name", "contact_phone", "contact_email", "address")
@@ -160,6 +183,12 @@ def import_children(tenant):
     return redirect(url_for("core.job_page", job_id=record.id, back=url_for("tenancy.manage", slug=tenant.slug)))
 
 
+@bp.route("/admin/federations/slug")
+@operator_only
+def federation_slug():
+    return slug_preview()
+
+
 @bp.route("/admin/federations", methods=["GET", "POST"])
 @operator_only
 def admin_federations():
@@ -190,15 +219,28 @@ def admin_federations():
                            errors=errors, detail=detail), status
 
 
-sections.manage_tab("tenancy.manage", _l("Sub-unions"), "tenant.view", 10)
+sections.manage_tab("tenancy.manage", _l("Overview"), "tenant.view", 10)
+
+
+def todos(tenant):
+    """The to-do lines of ``tenant`` for the current user, counted once per request (the overview and the
+    tabs' badges share them)."""
+    cache = g.setdefault("manage_todos", {})
+    if tenant.id not in cache:
+        cache[tenant.id] = lookups.todo_docs(tenant, engine.permissions_at(current_user, tenant))
+    return cache[tenant.id]
 
 
 @bp.app_template_global()
 def manage_tabs(tenant):
     """The tabs of ``tenant``'s management pages that the current user may open, with the count of what
-    waits behind each (a query per counting tab)."""
+    waits behind each (the to-do lines counted into it)."""
     held = engine.permissions_at(current_user, tenant)
-    return [{"endpoint": tab.endpoint, "label": tab.label, "count": tab.count(tenant) if tab.count else 0}
+    badges = {}
+    for item in todos(tenant):
+        if item["tab"]:
+            badges[item["tab"]] = badges.get(item["tab"], 0) + item["count"]
+    return [{"endpoint": tab.endpoint, "label": tab.label, "count": badges.get(tab.endpoint, 0)}
             for tab in sections.MANAGE_TABS if tab.permission in held and (tab.shown is None or tab.shown(tenant))]
 
 
