@@ -162,15 +162,19 @@ class SeedContext:
         self._by_id = {t.id: t for t in self.tenants}
 
     def next_id(self, table) -> int:
-        """The first free id of ``table``; ids are then handed out in sequence by the step."""
-        if table.name not in self._next_ids:
-            current = self.connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-            self._next_ids[table.name] = current + 1
+        """The first free id of ``table``; ids are then handed out in sequence by the step. Steps may also let the
+        table's own sequence number their rows (an INSERT without ids): the larger of the two counts."""
+        current = self.connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+        self._next_ids[table.name] = max(self._next_ids.get(table.name, 0), current + 1)
         return self._next_ids[table.name]
 
     def reserve_ids(self, table, count) -> range:
         first = self.next_id(table)
         self._next_ids[table.name] = first + count
+        if count and self.dialect == "postgresql":
+            # Rows numbered by the sequence later in the build must not take these ids.
+            self.connection.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), {first + count - 1})")
         return range(first, first + count)
 
     def user_index(self, user_id) -> int:

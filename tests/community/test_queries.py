@@ -58,7 +58,8 @@ def test_lists_do_a_bounded_number_of_queries(api, login, tree, crowd, queries_o
     many = queries_of(*calls())
     # the same or fewer (a token's last-use mark is written at most once a minute), never more with more rows
     assert all(m <= f for f, m in zip(few, many)), (few, many)
-    assert max(many) <= 15, many  # the home page of the union counts every domain's sections
+    # the home page of the union counts every domain's sections (one or two each: groups, giveaways, polls, posts...)
+    assert max(many) <= 20, many
 
 
 def test_the_home_section_is_one_query(tree, crowd, db_session, count_queries, app):

@@ -188,11 +188,11 @@ def _giveaways(ctx, rng, members):
 def _notify(ctx, told):
     if not told:
         return
-    ids = iter(ctx.reserve_ids(Notification.__table__, len(told)))
-    columns = ("id", "user_id", "root_id", "kind", "params", "body", "link", "subject_type", "subject_id",
+    # The inbox's ids come from its sequence, as for every other domain's notifications (several steps add some).
+    columns = ("user_id", "root_id", "kind", "params", "body", "link", "subject_type", "subject_id",
                "created_at", "read_at")
     ctx.insert(Notification.__table__, columns, ((
-        next(ids), user_id, ctx.root.id, kind, ctx.json(_params(kind, g)), "", f"/giveaways/{g['id']}", "giveaway",
+        user_id, ctx.root.id, kind, ctx.json(_params(kind, g)), "", f"/giveaways/{g['id']}", "giveaway",
         g["id"], at, at + timedelta(hours=5) if at + timedelta(hours=5) < ctx.now else None)
         for user_id, kind, g, at in told), len(told), "giveaway notifications")
 
