@@ -68,8 +68,8 @@ class Post(Published, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     author = relationship("User", foreign_keys=[author_id], lazy="raise")
-    # Named, not imported: the groups domain plugs into community, never the other way round.
-    group = relationship("Group", foreign_keys=[group_id], lazy="raise")
+    # ``Post.group`` (the group of a group's post) is mapped by the groups domain (``groups.models``): it
+    # plugs into community, never the other way round.
 
     @property
     def status_label(self):

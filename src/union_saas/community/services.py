@@ -114,6 +114,11 @@ def group_space(session, group_id) -> Space | None:
     return resolve(session, group_id) if resolve is not None else None
 
 
+def with_group():
+    """Load a post's group in the same query, where the groups domain mapped ``Post.group``."""
+    return [joinedload(Post.group)] if hasattr(Post, "group") else []
+
+
 def space_of(session, post) -> Space | None:
     if post.group_id is None:
         return Space(post.tenant)
@@ -145,7 +150,7 @@ def post_visible(session, user, post) -> bool:
 
 def _load_post(session, post_id):
     return session.scalar(sa.select(Post).options(joinedload(Post.tenant), joinedload(Post.author),
-                                                  joinedload(Post.group)).where(Post.id == post_id))
+                                                  *with_group()).where(Post.id == post_id))
 
 
 def _load_comment(session, comment_id):
@@ -297,7 +302,7 @@ def feed(session, v: Viewer, *, tenant=None, group_id=None, author=None, per_pag
     total = sa.select(sa.func.count()).select_from(Post).where(where).scalar_subquery()
     pinned_first = pinned_first and author is None
     stmt = (sa.select(Post, liked.label("liked"), total.label("total"))
-            .options(joinedload(Post.author), joinedload(Post.tenant), joinedload(Post.group)).where(where))
+            .options(joinedload(Post.author), joinedload(Post.tenant), *with_group()).where(where))
     if before is not None:
         pinned, post_id = before
         if pinned_first and pinned:  # past a pinned post: the older pinned ones, then every unpinned one
@@ -520,7 +525,8 @@ def create_post(session, actor, tenant, data, images=(), *, group_id=None) -> Po
         _queue(session, "post", post, tenant, "word")
     post.tenant = tenant
     post.author = actor
-    post.group = space.group if space is not None else None
+    if hasattr(Post, "group"):
+        post.group = space.group if space is not None else None
     return post
 
 
