@@ -40,7 +40,7 @@ from union_saas.extensions import (
 )
 
 DOMAINS = ("tenancy", "accounts", "access", "members", "activities", "groups", "benefits", "community", "office",
-           "polls", "assistance", "insights", "portal")
+           "polls", "assistance", "projects", "insights", "portal")
 
 
 def create_app(env=None, **overrides):

@@ -348,7 +348,7 @@ def publish(award_round):
 
 
 @blp.route(R + "/results", methods=["GET"])
-@blp.response(200, schemas.ResultsSchema)
+@blp.response(200, schemas.AwardResultsSchema)
 @blp.alt_response(404, description="Not published (and the caller does not organise the round)")
 @record_view("award_round")
 def results(award_round):

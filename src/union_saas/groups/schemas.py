@@ -250,7 +250,7 @@ class ResultCategorySchema(ma.Schema):
     nominations = ma.fields.List(ma.fields.Nested(ResultRowSchema), required=True)
 
 
-class ResultsSchema(ma.Schema):
+class AwardResultsSchema(ma.Schema):
     round = ma.fields.Nested(RoundSchema, required=True)
     categories = ma.fields.List(ma.fields.Nested(ResultCategorySchema), required=True)
 
