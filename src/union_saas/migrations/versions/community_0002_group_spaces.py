@@ -1,7 +1,7 @@
 """posts in a group's space: community_post.group_id refers to the group (its posts go with it)
 
 Revision ID: community_0002
-Revises: community_0001
+Revises: projects_0001
 Create Date: 2026-12-01 13:10:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'community_0002'
-down_revision = 'community_0001'
+down_revision = 'projects_0001'
 branch_labels = None
 depends_on = None
 
