@@ -6,7 +6,8 @@ for its own members only (404 to everyone else), and a hidden post (its author a
 """
 import io
 
-from tests.isolation.world import Case, everyone, managed
+from tests.groups.isolation import a_group, a_group_of_everyone
+from tests.isolation.world import Case, everyone, managed, members
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
@@ -125,11 +126,22 @@ HIDDEN_MEMBERS = {"member_own": 200, "member_child": 404, "member_parent": 404, 
 
 P = "/api/v1/posts/{post_id}"
 T = "/api/v1/tenants/{own}"
+G = "/api/v1/groups/{group_id}/posts"
+# A group of a-s1 for its subtree: seen by its audience and by group.manage at a-s1 or above (union officers
+# hold none); only its active members write (its founder, nobody of the matrix; or, in a group of everyone,
+# every caller).
+GROUP_SEEN = managed(200, officer=404)
+GROUP_NOT_IN = managed(403, officer=404)
 
 CASES = [
     Case("community_api.create_post", "POST", T + "/posts", WRITERS, body={"body": "Hello"}, members=WRITER_MEMBERS),
     Case("community_api.list_posts", "GET", T + "/posts", everyone(200), setup=a_post),
     Case("community_api.my_posts", "GET", "/api/v1/me/posts", everyone(200), setup=a_post),
+    Case("community_api.list_group_posts", "GET", G, GROUP_SEEN, setup=a_group, audience="subtree"),
+    Case("community_api.create_group_post", "POST", G, GROUP_NOT_IN, setup=a_group, body={"body": "Hello"},
+         audience="subtree", member_ok=403),
+    Case("community_api.create_group_post", "POST", G, everyone(201), setup=a_group_of_everyone,
+         body={"body": "Hello"}, members=members(201), id="members"),
     Case("community_api.get_post", "GET", P, managed(200), setup=a_post, audience="subtree"),
     Case("community_api.get_post", "GET", P, SIBLING, setup=a_siblings_post, members=SIBLING_MEMBERS, id="sibling"),
     Case("community_api.get_post", "GET", P, managed(200), setup=a_hidden_post, members=HIDDEN_MEMBERS, id="hidden"),
@@ -164,6 +176,12 @@ CASES = [
     Case("community.feed_page", "POST", "/t/{own}/posts", PAGE_WRITERS, page=True, body={"body": "Hello"},
          members=PAGE_WRITER_MEMBERS),
     Case("community.my_posts", "GET", "/me/posts", everyone(200), page=True),
+    Case("community.group_feed", "GET", "/groups/{group_id}/posts", GROUP_SEEN, page=True, setup=a_group,
+         audience="subtree"),
+    Case("community.group_feed", "POST", "/groups/{group_id}/posts", GROUP_NOT_IN, page=True, setup=a_group,
+         body={"body": "Hello"}, audience="subtree", member_ok=403),
+    Case("community.group_feed", "POST", "/groups/{group_id}/posts", everyone(302), page=True,
+         setup=a_group_of_everyone, body={"body": "Hello"}, members=members(302), id="members"),
     Case("community.detail", "GET", "/posts/{post_id}", managed(200), page=True, setup=a_post, audience="subtree"),
     Case("community.detail", "GET", "/posts/{post_id}", SIBLING, page=True, setup=a_siblings_post,
          members=SIBLING_MEMBERS, id="sibling"),

@@ -165,22 +165,34 @@ def test_comment_reports_hide_the_comment_and_move_the_count(api, tree, make_pos
 
 
 def test_a_group_space_plugs_in(db_session, tree):
-    """The groups domain registers how a group's space is found; posts there stay out of the union's feed."""
+    """The groups domain registers how a group's space is found; posts there stay out of the union's feed
+    (the whole of it: tests/community/test_group_posts.py)."""
+    from union_saas.core.db import utcnow
     from union_saas.core.errors import Forbidden
+    from union_saas.groups import services as groups
+    from union_saas.groups.models import Group, GroupMember
     from union_saas.members.audience import load_viewer
 
-    insiders = {tree.member2.id}
-    space = services.Space(tree.st, 7, member=lambda s, u: u.id in insiders, sees=lambda s, u: u.id in insiders)
-    services.register_group_spaces(lambda s, group_id: space if group_id == 7 else None)
-    try:
-        post = services.create_post(db_session, tree.member2, tree.st, {"body": "group news"}, group_id=7)
-        assert post.group_id == 7 and post.tenant_id == tree.st.id
-        with pytest.raises(Forbidden):
-            services.create_post(db_session, tree.member3, tree.st, {"body": "not in"}, group_id=7)
-        assert services.post_visible(db_session, tree.member2, post)
-        assert not services.post_visible(db_session, tree.member3, post)
-        v = load_viewer(db_session, tree.member2)
-        assert [p.id for p in services.feed(db_session, v, tenant=tree.st, group_id=7).items] == [post.id]
-        assert post.id not in [p.id for p in services.feed(db_session, v, tenant=tree.st).items]
-    finally:
-        services.register_group_spaces(None)
+    assert services.GROUP_SPACES["resolve"] is groups.space
+    group = Group(tenant_id=tree.st.id, root_id=tree.st.root_id, name="Insiders", name_key="insiders",
+                  kind="individual", scope="tenant", join_policy="invite", status="active", founder_id=tree.member2.id,
+                  members_count=1, description="")
+    db_session.add(group)
+    db_session.flush()
+    db_session.add(GroupMember(group_id=group.id, user_id=tree.member2.id, root_id=group.root_id, status="active",
+                               role="organiser", joined_at=utcnow()))
+    db_session.flush()
+    space = services.group_space(db_session, group.id)
+    assert space.tenant.id == tree.st.id and space.group_id == group.id and space.group is group
+    assert services.group_space(db_session, group.id + 1000) is None
+    post = services.create_post(db_session, tree.member2, tree.st, {"body": "group news"}, group_id=group.id)
+    assert post.group_id == group.id and post.tenant_id == tree.st.id
+    with pytest.raises(Forbidden):
+        services.create_post(db_session, tree.member3, tree.st, {"body": "not in"}, group_id=group.id)
+    with pytest.raises(Forbidden):  # a group's space lives at its own union only
+        services.create_post(db_session, tree.member2, tree.co, {"body": "elsewhere"}, group_id=group.id)
+    assert services.post_visible(db_session, tree.member2, post)
+    assert not services.post_visible(db_session, tree.sibling_member, post)
+    v = load_viewer(db_session, tree.member2)
+    assert [p.id for p in services.feed(db_session, v, tenant=tree.st, group_id=group.id).items] == [post.id]
+    assert post.id not in [p.id for p in services.feed(db_session, v, tenant=tree.st).items]

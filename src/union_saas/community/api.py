@@ -57,6 +57,34 @@ def list_posts(args, tenant):
     return page.doc([post_doc(p, liked=p.id in page.liked, user=current_user) for p in page.items])
 
 
+@blp.route("/groups/<int:group_id>/posts", methods=["POST"])
+@blp.arguments(schemas.PostCreateSchema)
+@blp.response(201, schemas.PostSchema)
+@blp.alt_response(403, description="Not an active member of the group (or the group is not active), or muted")
+@blp.alt_response(422, description="Empty, too long, HTML, or a blocked word")
+@blp.alt_response(429, description="Past the new-account limits, or too fast")
+@flood_limited
+@record_view("group")
+def create_group_post(data, group):
+    """A post in the group's space (its union's watched words and moderators): ``visible`` or ``pending``."""
+    post = services.create_post(db.session, current_user, group.tenant, data, group_id=group.id)
+    return post_doc(post, user=current_user)
+
+
+@blp.route("/groups/<int:group_id>/posts", methods=["GET"])
+@blp.arguments(schemas.FeedArgs, location="query")
+@blp.response(200, schemas.PostPageSchema)
+@record_view("group")
+def list_group_posts(args, group):
+    """The visible posts of the group's space, pinned first, then newest first (the caller's own pending ones
+    too): one query a page; continue with ``before=<next>``."""
+    v = services.viewer(db.session, current_user)
+    page = services.feed(db.session, v, tenant=group.tenant, group_id=group.id, per_page=args["per_page"],
+                         page=args["page"],
+                         before=services.parse_cursor(args["before"]) if args.get("before") else None)
+    return page.doc([post_doc(p, liked=p.id in page.liked, user=current_user) for p in page.items])
+
+
 @blp.route("/me/posts", methods=["GET"])
 @blp.arguments(schemas.FeedArgs, location="query")
 @blp.response(200, schemas.PostPageSchema)

@@ -1,6 +1,6 @@
 """Posts, comments, likes, reports, the moderation queue, appeals, watched words and mutes.
 
-A post lives in a *space*: a union's (``group_id`` null) or, once groups land, a group's (``group_id`` set,
+A post lives in a *space*: a union's (``group_id`` null) or a group's (``group_id`` set,
 ``tenant_id`` the group's host union). ``services.space_of`` resolves a post's space in one place.
 
 Likes and reports are one row per person and item (unique constraints); the counters on the post or comment
@@ -49,8 +49,8 @@ class Post(Published, Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # A group's space (the groups domain): null for the union's own space.
-    group_id: Mapped[int | None] = mapped_column(index=True)
+    # A group's space (the groups domain): null for the union's own space. A group's posts go with it.
+    group_id: Mapped[int | None] = mapped_column(sa.ForeignKey("interest_group.id", ondelete="CASCADE"), index=True)
     author_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id"))
     body: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str] = mapped_column(sa.Text, default="")
@@ -68,6 +68,8 @@ class Post(Published, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     author = relationship("User", foreign_keys=[author_id], lazy="raise")
+    # ``Post.group`` (the group of a group's post) is mapped by the groups domain (``groups.models``): it
+    # plugs into community, never the other way round.
 
     @property
     def status_label(self):

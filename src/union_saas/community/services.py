@@ -95,20 +95,28 @@ class Space:
     group_id: int | None = None
     member: Callable | None = None
     sees: Callable | None = None
+    group: object = None  # the group's record (its name and page), for a group's space
 
 
-# group id -> Space: filled by the groups domain (``register_group_spaces``) once it lands.
-GROUP_SPACES: dict = {"resolve": None}
+# group id -> Space: filled by the groups domain (``register_group_spaces``); community never imports groups.
+GROUP_SPACES: dict = {"resolve": None, "member_groups": None}
 
 
-def register_group_spaces(resolve):
-    """``resolve(session, group_id) -> Space | None``: how a group's space is found (the groups domain)."""
+def register_group_spaces(resolve, *, member_groups=None):
+    """``resolve(session, group_id) -> Space | None``: how a group's space is found (the groups domain);
+    ``member_groups(user)``: the SELECT of the ids of the groups ``user`` belongs to (the home feed)."""
     GROUP_SPACES["resolve"] = resolve
+    GROUP_SPACES["member_groups"] = member_groups
 
 
 def group_space(session, group_id) -> Space | None:
     resolve = GROUP_SPACES["resolve"]
     return resolve(session, group_id) if resolve is not None else None
+
+
+def with_group():
+    """Load a post's group in the same query, where the groups domain mapped ``Post.group``."""
+    return [joinedload(Post.group)] if hasattr(Post, "group") else []
 
 
 def space_of(session, post) -> Space | None:
@@ -141,8 +149,8 @@ def post_visible(session, user, post) -> bool:
 
 
 def _load_post(session, post_id):
-    return session.scalar(sa.select(Post).options(joinedload(Post.tenant), joinedload(Post.author))
-                          .where(Post.id == post_id))
+    return session.scalar(sa.select(Post).options(joinedload(Post.tenant), joinedload(Post.author),
+                                                  *with_group()).where(Post.id == post_id))
 
 
 def _load_comment(session, comment_id):
@@ -205,16 +213,45 @@ def _seen_clause(v: Viewer):
     return sa.and_(Post.status == "visible", sa.or_(*arms)) if arms else sa.false()
 
 
-def feed_clause(v: Viewer, *, tenant=None, group_id=None, author=None):
-    """The posts of a space that ``v`` reads (their own pending and hidden ones too)."""
+def _own_waiting(uid):
+    return sa.and_(Post.author_id == uid, Post.status.in_(("pending", "hidden")))
+
+
+def _my_groups_clause(v: Viewer, tenant):
+    """Visible posts (and the viewer's own waiting ones) of the groups ``v`` belongs to: at ``tenant``, or
+    anywhere when ``tenant`` is the viewer's home union. None without a groups domain or a person."""
+    member_groups = GROUP_SPACES["member_groups"]
     uid = _uid(v.user)
+    if member_groups is None or uid is None:
+        return None
+    parts = [Post.group_id.in_(member_groups(v.user)), sa.or_(Post.status == "visible", _own_waiting(uid))]
+    if v.home is None or v.home.id != tenant.id:
+        parts.append(Post.tenant_id == tenant.id)
+    return sa.and_(*parts)
+
+
+def feed_clause(v: Viewer, *, tenant=None, group_id=None, author=None, with_groups=False):
+    """The posts of a space that ``v`` reads (their own pending and hidden ones too).
+
+    A group's space (``group_id``): whoever the caller let through sees the group (``Space.sees``, the
+    route's guard), so its visible posts, and the viewer's own waiting ones, are theirs to read.
+    ``with_groups``: the union's space and, beside it, the posts of the viewer's groups (the home feed)."""
+    uid = _uid(v.user)
+    if tenant is not None and group_id is not None:
+        seen = Post.status == "visible"
+        if uid is not None:
+            seen = sa.or_(seen, _own_waiting(uid))
+        return sa.and_(Post.tenant_id == tenant.id, Post.group_id == group_id, seen)
     seen = _seen_clause(v)
     if uid is not None:
-        seen = sa.or_(seen, sa.and_(Post.author_id == uid, Post.status.in_(("pending", "hidden"))))
+        seen = sa.or_(seen, _own_waiting(uid))
     parts = [seen]
     if tenant is not None:
         parts.append(Post.tenant_id == tenant.id)
-        parts.append(Post.group_id.is_(None) if group_id is None else Post.group_id == group_id)
+        parts.append(Post.group_id.is_(None))
+        groups = _my_groups_clause(v, tenant) if with_groups else None
+        if groups is not None:
+            parts = [sa.or_(sa.and_(*parts), groups)]
     if author is not None:
         parts = [Post.author_id == author.id]  # a person's own posts: every status but removed
         parts.append(Post.status != "removed")
@@ -252,19 +289,20 @@ def parse_cursor(text):
 
 
 def feed(session, v: Viewer, *, tenant=None, group_id=None, author=None, per_page=20, page=1, before=None,
-         pinned_first=True) -> FeedPage:
+         pinned_first=True, with_groups=False) -> FeedPage:
     """A page of posts, newest first (pinned ones first in a space's feed): one query, with the author, the
     union, whether the viewer liked each, and the feed's total (a scalar subquery of the same statement).
 
     ``before`` (a cursor from the last page's ``next``) continues after it (keyset); else ``page`` counts."""
-    where = feed_clause(v, tenant=tenant, group_id=group_id, author=author)
+    where = feed_clause(v, tenant=tenant, group_id=group_id, author=author, with_groups=with_groups)
+    pinned_first = pinned_first and not with_groups  # a union's pins lead its own space, not a mixed feed
     uid = _uid(v.user)
     liked = (sa.exists().where(PostLike.post_id == Post.id, PostLike.user_id == uid) if uid is not None
              else sa.false())
     total = sa.select(sa.func.count()).select_from(Post).where(where).scalar_subquery()
     pinned_first = pinned_first and author is None
     stmt = (sa.select(Post, liked.label("liked"), total.label("total"))
-            .options(joinedload(Post.author), joinedload(Post.tenant)).where(where))
+            .options(joinedload(Post.author), joinedload(Post.tenant), *with_group()).where(where))
     if before is not None:
         pinned, post_id = before
         if pinned_first and pinned:  # past a pinned post: the older pinned ones, then every unpinned one
@@ -450,13 +488,25 @@ def insert_new(session, table, values, keys, *, index_where=None) -> bool:
     return session.execute(stmt.returning(table.c.id)).first() is not None
 
 
+def may_write(session, user, tenant, group_id=None) -> bool:
+    """May ``user`` post and comment in this space: the union's (``may_post``), or a group's (its members)."""
+    if group_id is None:
+        return may_post(session, user, tenant)
+    if _uid(user) is None:
+        return False
+    space = group_space(session, group_id)
+    return space is not None and space.member(session, user)
+
+
 def create_post(session, actor, tenant, data, images=(), *, group_id=None) -> Post:
-    """A post in ``tenant``'s space (``images``: ``files.check``ed uploads, up to 9)."""
+    """A post in ``tenant``'s space, or in the group ``group_id``'s (hosted at ``tenant``): ``images`` are
+    ``files.check``ed uploads, up to 9."""
+    space = None
     if group_id is None and not may_post(session, actor, tenant):
         raise Forbidden(_("Only members and officers of this union post here."))
     if group_id is not None:
         space = group_space(session, group_id)
-        if space is None or not space.member(session, actor):
+        if space is None or space.tenant.id != tenant.id or not space.member(session, actor):
             raise Forbidden(_("Only the group's members post here."))
     if len(images) > MAX_IMAGES:
         raise fix("images", _("At most %(n)d images.", n=MAX_IMAGES))
@@ -475,6 +525,8 @@ def create_post(session, actor, tenant, data, images=(), *, group_id=None) -> Po
         _queue(session, "post", post, tenant, "word")
     post.tenant = tenant
     post.author = actor
+    if hasattr(Post, "group"):
+        post.group = space.group if space is not None else None
     return post
 
 

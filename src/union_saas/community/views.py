@@ -43,11 +43,12 @@ sections.service("posts", 40, _l("Community posts"), _home_url)
 
 @sections.section("posts", 25, "community/_home_section.html")
 def home_section(tenant, user):
-    """The newest posts of this union's space that the visitor may read (one query)."""
+    """The newest posts of this union's space that the visitor may read, and of the visitor's groups (at this
+    union; at their home union, every group of theirs): one query."""
     if not getattr(user, "is_authenticated", False):
         return {"tenant": tenant, "page": None, "anonymous": True}
     v = services.viewer(db.session, user)
-    page = services.feed(db.session, v, tenant=tenant, per_page=5)
+    page = services.feed(db.session, v, tenant=tenant, per_page=5, with_groups=True)
     return {"tenant": tenant, "page": page, "anonymous": False}
 
 
@@ -97,6 +98,36 @@ def feed_page(tenant):
     return redirect(url_for("community.detail", post_id=post.id))
 
 
+# --- a group's posts ---------------------------------------------------------------------------
+
+def render_group_feed(group, *, values=None, errors=None, detail=None):
+    v = services.viewer(db.session, current_user)
+    before = services.parse_cursor(request.args.get("before")) if request.args.get("before") else None
+    page = services.feed(db.session, v, tenant=group.tenant, group_id=group.id, per_page=PER_PAGE, before=before)
+    return render_template("community/feed.html", tenant=group.tenant, group=group, page=page,
+                           may_post=services.may_write(db.session, current_user, group.tenant, group.id),
+                           values=values or {"scope": "subtree"}, errors=errors or {}, detail=detail,
+                           scopes=scope_options(), max_images=MAX_IMAGES)
+
+
+@bp.route("/groups/<int:group_id>/posts", methods=["GET", "POST"])
+@flood_limited
+@record_view("group")
+@form_page(render_group_feed)
+def group_feed(group):
+    """The group's space: its members write, whoever sees the group reads."""
+    if request.method == "GET":
+        return render_group_feed(group)
+    data = load(schemas.PostCreateSchema(), {"body": request.form.get("body", ""), "scope": "subtree",
+                                             "link": (request.form.get("link") or "").strip() or None})
+    post = services.create_post(db.session, current_user, group.tenant, data, check_images(), group_id=group.id)
+    if post.status == "pending":
+        flash(_("Your post waits for a moderator's review before others see it."), "warning")
+    else:
+        flash(_("Your post is published."))
+    return redirect(url_for("community.detail", post_id=post.id))
+
+
 @bp.route("/me/posts")
 @signed_in
 def my_posts():
@@ -113,7 +144,7 @@ def render_detail(post, *, values=None, errors=None, detail=None, status=200):
         "community/detail.html", post=post, tenant=post.tenant, comments=page,
         liked=post.id in services.liked_by(db.session, current_user, [post.id]),
         moderates=services.moderates(current_user, post.tenant),
-        may_comment=services.may_post(db.session, current_user, post.tenant),
+        may_comment=services.may_write(db.session, current_user, post.tenant, post.group_id),
         values=values or {}, errors=errors or {}, detail=detail, max_images=MAX_IMAGES,
         reply_to=(values or {}).get("parent"))
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from union_saas.community.models import Post
 from union_saas.core import files
 from union_saas.core.db import Base, created_at_column, utcnow
 from union_saas.tenancy.content import REACH_STATES, SCOPES, Published
@@ -261,3 +262,7 @@ class Score(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     juror = relationship("User", lazy="raise")
+
+
+# A post in a group's space knows its group (community's feeds load it in the same query).
+Post.group = relationship(Group, foreign_keys=[Post.group_id], lazy="raise")

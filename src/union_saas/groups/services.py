@@ -4,6 +4,7 @@ errors, never commit.
 For the other domains (posts in a group's space...): ``get_group(session, user, group_id)`` loads a group the
 user may see (404 otherwise), ``is_member(session, user, group)`` and ``is_organiser(session, user, group)``
 answer for one group, ``member_groups_select(user)`` is the SELECT of the ids of the groups a user belongs to.
+A group's space for posts is plugged into the community domain here (``space``).
 
 Who starts what (API.md): someone holding ``group.manage`` at a union starts an ``institutional`` group there,
 active at once; a verified member (active membership at the union or below it) proposes an ``individual``
@@ -24,6 +25,7 @@ from union_saas.access.policy import perm
 from union_saas.accounts.models import User
 from union_saas.activities import services as activities
 from union_saas.activities.models import Activity, SignUp
+from union_saas.community import services as community
 from union_saas.core import files, inbox
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
@@ -154,6 +156,23 @@ GROUP = resources.register("group", Group, visible=_visible, manage=MANAGE, scop
 def get_group(session, user, group_id) -> Group:
     """The group, if ``user`` may see it; 404 otherwise."""
     return resources.fetch(session, user, "group", group_id)
+
+
+# --- a group's space for posts (the community domain asks here) --------------------------------------
+
+def space(session, group_id):
+    """The group's space: hosted by its union; its active members write while it is active; whoever sees
+    the group reads it. None for no such group."""
+    group = _load_group(session, group_id)
+    if group is None:
+        return None
+    return community.Space(
+        tenant=group.tenant, group_id=group.id, group=group,
+        member=lambda s, user: group.status == "active" and is_member(s, user, group),
+        sees=lambda s, user: _visible(s, user, group))
+
+
+community.register_group_spaces(space, member_groups=member_groups_select)
 
 
 def visible_clause(v: Viewer):
