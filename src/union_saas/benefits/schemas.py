@@ -21,6 +21,8 @@ def two_decimals(value):
 
 
 AMOUNT = {"as_string": True, "validate": two_decimals}
+# Amounts are answered as text with two decimals ("12.50"): exact, as money should be.
+MONEY_TEXT = {"type": "string", "format": "decimal", "example": "12.50"}
 
 
 class GiveawayCreateSchema(ma.Schema):
@@ -142,8 +144,8 @@ class SubsidyClaimSchema(ma.Schema):
     activity_title = ma.fields.String()
     tenant = ma.fields.String(required=True)
     tenant_name = ma.fields.String()
-    amount_requested = ma.fields.Decimal(required=True, as_string=True)
-    amount_granted = ma.fields.Decimal(allow_none=True, as_string=True)
+    amount_requested = ma.fields.Decimal(required=True, as_string=True, metadata=MONEY_TEXT)
+    amount_granted = ma.fields.Decimal(allow_none=True, as_string=True, metadata=MONEY_TEXT)
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(CLAIM_STATUSES))
     note = ma.fields.String(allow_none=True)
     reason = ma.fields.String(allow_none=True)
@@ -159,8 +161,8 @@ class ClaimListArgs(ma.Schema):
 
 
 class TotalsSchema(ma.Schema):
-    requested = ma.fields.Decimal(required=True, as_string=True)
-    granted = ma.fields.Decimal(required=True, as_string=True)
+    requested = ma.fields.Decimal(required=True, as_string=True, metadata=MONEY_TEXT)
+    granted = ma.fields.Decimal(required=True, as_string=True, metadata=MONEY_TEXT)
 
 
 class BreakdownSchema(ma.Schema):
@@ -168,8 +170,8 @@ class BreakdownSchema(ma.Schema):
     tenant = ma.fields.String(required=True)
     own = ma.fields.Boolean(required=True)
     claims = ma.fields.Integer(required=True)
-    requested = ma.fields.Decimal(required=True, as_string=True)
-    granted = ma.fields.Decimal(required=True, as_string=True)
+    requested = ma.fields.Decimal(required=True, as_string=True, metadata=MONEY_TEXT)
+    granted = ma.fields.Decimal(required=True, as_string=True, metadata=MONEY_TEXT)
     waiting = ma.fields.Integer(required=True)
 
 
