@@ -55,13 +55,13 @@ ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 20
 
 AUDIT_LABELS.update({
-    "project.call.create": _l("Project call published"),
-    "project.call.publish": _l("Project call draft published"),
-    "project.reviewer.add": _l("Project reviewer named"),
-    "project.decide": _l("Project funding decided"),
-    "project.milestone.add": _l("Project milestone added"),
-    "project.milestone.approve": _l("Project milestone approved and paid"),
-    "project.milestone.return": _l("Project milestone returned"),
+    "project.call.create": _l("%(actor)s published a call for projects at %(union)s."),
+    "project.call.publish": _l("%(actor)s published a drafted call for projects at %(union)s."),
+    "project.reviewer.add": _l("%(actor)s named a reviewer of a call for projects at %(union)s."),
+    "project.decide": _l("%(actor)s decided the funding of a call for projects at %(union)s."),
+    "project.milestone.add": _l("%(actor)s added a project milestone at %(union)s."),
+    "project.milestone.approve": _l("%(actor)s approved and paid a project milestone at %(union)s."),
+    "project.milestone.return": _l("%(actor)s returned a project milestone at %(union)s."),
 })
 
 TOLD = {
