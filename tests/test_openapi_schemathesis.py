@@ -35,7 +35,7 @@ from union_saas.extensions import db, limiter
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # A deeper run: SCHEMATHESIS_MAX_EXAMPLES=500 make test PYTEST_ARGS=tests/test_openapi_schemathesis.py
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "10"))
 SEEDED = {}  # what the hooks draw from; filled by the ``world`` fixture
 
 
