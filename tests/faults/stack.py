@@ -23,7 +23,9 @@ from redis.exceptions import RedisError
 from tests.conftest import is_postgres
 
 REPO = Path(__file__).resolve().parents[2]
-APP_NAME = "union-saas-faults"  # application_name of the app's database connections: what a failover cuts
+# application_name of the app's database connections (what a failover cuts): one per test process, so that two
+# runs on one server (a developer's and CI's) never count or cut each other's connections
+APP_NAME = f"union-saas-faults-{os.getpid()}"
 REDIS_PORTS = range(6390, 6400)
 PASSWORD = "union-demo-2026"  # the demo accounts'
 
@@ -140,7 +142,10 @@ class Stack:
         self.processes = []
         self.web = None
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TEST_", "UNION_SAAS_", "GUNICORN_"))},
+            # the production stack as deployed: none of the settings tests give themselves (RATELIMIT_STORAGE_URI
+            # in tests/conftest.py: production counts in Redis, and in the process while Redis is away)
+            **{k: v for k, v in os.environ.items()
+               if not k.startswith(("TEST_", "UNION_SAAS_", "GUNICORN_", "RATELIMIT_", "API_RATE_LIMITS"))},
             "UNION_SAAS_ENV": "production",
             "UNION_SAAS_INSTANCE": str(tmp / "instance"),
             "SECRET_KEY": "faults-test-secret-key-0123456789-abcdef",

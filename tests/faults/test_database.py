@@ -14,11 +14,22 @@ def read_everything(stack, auth, times):
     return [stack.http("GET", path, headers=auth).status for _ in range(times) for path in READS]
 
 
+def both_workers_hold_connections(stack, auth):
+    """Sequential requests may all go to one worker (the kernel picks who accepts): two at once cannot, since a
+    sync worker serves one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda path: stack.http("GET", path, headers=auth).status, READS * 4))
+    assert set(statuses) == {200}, statuses
+    return stack.app_backends() >= 2
+
+
 def test_reads_after_every_connection_of_the_app_was_cut_answer_as_before(running):
     stack = running
     auth = stack.token()
-    before = read_everything(stack, auth, 6)  # both workers now hold pooled connections
-    assert stack.app_backends() >= 2
+    before = read_everything(stack, auth, 6)
+    wait_for(lambda: both_workers_hold_connections(stack, auth), what="both workers to hold pooled connections")
     assert stack.terminate_app_connections() >= 2
     wait_for(lambda: stack.app_backends() == 0, what="the app's connections to be gone")
     after = read_everything(stack, auth, 12)  # 60 reads
