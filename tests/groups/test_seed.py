@@ -96,8 +96,13 @@ def test_the_award_round_is_what_publication_leaves(db_session, built):
 def test_the_api_works_on_the_seeded_groups(db_session, built, api):
     from union_saas.accounts.models import User
 
+    from union_saas.members.models import Membership
+
+    # a group member who is a member of a union too: the round's results are for the federation's members
     member = db_session.scalar(sa.select(GroupMember).join(Group).where(
-        Group.root_id == built.root.id, Group.status == "active", GroupMember.status == "active"))
+        Group.root_id == built.root.id, Group.status == "active", GroupMember.status == "active",
+        GroupMember.user_id.in_(sa.select(Membership.user_id).where(Membership.status == "active")))
+        .order_by(GroupMember.id))
     user = db_session.get(User, member.user_id)
     client = api(user)
     assert client.get(f"/api/v1/groups/{member.group_id}").status_code == 200

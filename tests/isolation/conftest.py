@@ -1,5 +1,7 @@
 """The isolation matrix runs thousands of requests in one world: built once per module, inside a transaction
 that is rolled back at its end; each test runs in a savepoint of it (what a case changes, it changes alone)."""
+from collections.abc import Mapping
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -53,5 +55,45 @@ def world(db_session, world_ids):
     from union_saas.tenancy.models import Tenant
 
     tenant_ids, user_ids = world_ids
-    return World({slug: db_session.get(Tenant, tid) for slug, tid in tenant_ids.items()},
-                 {name: db_session.get(User, uid) for name, uid in user_ids.items()})
+    return World(Loaded(db_session, Tenant, tenant_ids), Loaded(db_session, User, user_ids))
+
+
+class Loaded(Mapping):
+    """The world's rows by name, each loaded when a case first asks for it: a case names two or three of the
+    fifty, and loading them all took as long as the request itself."""
+
+    def __init__(self, session, model, ids):
+        self.session, self.model, self.ids, self.rows = session, model, ids, {}
+
+    def __getitem__(self, name):
+        if name not in self.rows:
+            self.rows[name] = self.session.get(self.model, self.ids[name])
+        return self.rows[name]
+
+    def __iter__(self):
+        return iter(self.ids)
+
+    def __len__(self):
+        return len(self.ids)
+
+
+@pytest.fixture
+def login(app, db_session):
+    """A page client signed in as ``user``, as ``accounts.auth.sign_in`` leaves a browser (a page session
+    opened, its credential in the cookie session), without the sign-in form's request: the matrix makes
+    thousands of page calls, and the form itself is tested in tests/accounts."""
+    from flask_login.utils import _create_identifier  # what Flask-Login's "strong" protection compares
+
+    from union_saas.accounts import services
+    from union_saas.accounts.auth import remember_seconds
+
+    def sign_in(user):
+        client = app.test_client()
+        with app.test_request_context(environ_base=client.environ_base):
+            _row, credential = services.open_session(db_session, user, "page", remember_seconds())
+            identifier = _create_identifier()
+        with client.session_transaction() as session:
+            session.update(_user_id=credential, _fresh=True, _id=identifier)
+        return client
+
+    return sign_in
