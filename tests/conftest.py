@@ -238,18 +238,48 @@ def session_bound_to(connection):
         g.pop("access_subjects", None)
 
 
-@pytest.fixture(autouse=True)
-def db_session(app):
-    """Each test runs inside one outer transaction, rolled back at the end; commits become savepoints."""
+@contextmanager
+def rolled_back_connection(app):
+    """A connection inside one transaction, rolled back (and closed) when the block ends."""
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
         try:
-            with session_bound_to(connection) as session:
-                yield session
+            yield connection
         finally:
             outer.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def db_session(app):
+    """Each test runs inside one outer transaction, rolled back at the end; commits become savepoints."""
+    with rolled_back_connection(app) as connection, session_bound_to(connection) as session:
+        yield session
+
+
+@contextmanager
+def savepoint_session(app, connection):
+    """``db.session`` in a savepoint of ``connection`` (one a module's world lives in), rolled back at the end:
+    for test modules that build their world once (``module_world``) and run each test above it."""
+    with app.app_context():
+        savepoint = connection.begin_nested()
+        try:
+            with session_bound_to(connection) as session:
+                yield session
+        finally:
+            if savepoint.is_active:
+                savepoint.rollback()
+
+
+@contextmanager
+def module_world(app, connection, build):
+    """Run ``build(session)`` once, in ``connection``'s transaction (kept until the module's end): what it
+    returns, with the rows it made committed for the module's tests (each in a ``savepoint_session``)."""
+    with app.app_context(), session_bound_to(connection) as session:
+        built = build(session)
+        session.commit()
+    yield built
 
 
 @pytest.fixture
@@ -257,17 +287,48 @@ def client(app):
     return app.test_client()
 
 
-@pytest.fixture
-def make_user(db_session):
+def module_seed(slug, domains):
+    """The fixtures of a module whose tests read one federation of ``flask demo seed`` (small scale): ``built``
+    (its SeedContext, seeded once for the module) and the module's ``db_session`` (each test in a savepoint
+    above it). In the module: ``seeded, built, db_session = module_seed("actseed", ("activities",))``."""
+    from union_saas.demo_seed import SCALES, seed
+
+    @pytest.fixture(scope="module")
+    def seeded(app):
+        with rolled_back_connection(app) as connection:
+            def build(session):
+                return seed(session, SCALES["small"], slug=slug, password_hash=_password_hash(), domains=domains)
+
+            with module_world(app, connection, build) as ctx:
+                yield connection, ctx
+
+    @pytest.fixture
+    def built(seeded):
+        return seeded[1]
+
+    @pytest.fixture(autouse=True)
+    def db_session(app, seeded):
+        with savepoint_session(app, seeded[0]) as session:
+            yield session
+
+    return seeded, built, db_session
+
+
+def user_maker(session):
     def make(username=None, *, display_name=None, operator=False, **fields):
         username = username or f"user{next(_ids)}"
         user = User(username=username, display_name=display_name or username.title(), is_operator=operator,
                     password_hash=_password_hash(), **fields)
-        db_session.add(user)
-        db_session.flush()
+        session.add(user)
+        session.flush()
         return user
 
     return make
+
+
+@pytest.fixture
+def make_user(db_session):
+    return user_maker(db_session)
 
 
 _HASH = []
@@ -284,8 +345,7 @@ def _password_hash():
 KIND_BY_DEPTH = {0: "federation", 1: "street", 2: "community"}
 
 
-@pytest.fixture
-def make_tree(db_session):
+def tree_maker(db_session):
     """``make_tree("fed/street/community", "fed/other")``: slug -> Tenant, parents created once."""
 
     def make(*paths, kinds=None):
@@ -308,16 +368,25 @@ def make_tree(db_session):
 
 
 @pytest.fixture
-def grant(db_session):
+def make_tree(db_session):
+    return tree_maker(db_session)
+
+
+def granter(session):
     def give(user, role, tenant, granted_by=None):
         row = Grant(user_id=user.id, role=role, tenant_id=tenant.id, root_id=tenant.root_id,
                     granted_by_id=granted_by.id if granted_by else None)
-        db_session.add(row)
-        db_session.flush()
+        session.add(row)
+        session.flush()
         engine.forget()
         return row
 
     return give
+
+
+@pytest.fixture
+def grant(db_session):
+    return granter(db_session)
 
 
 class ApiClient:

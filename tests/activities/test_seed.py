@@ -3,26 +3,22 @@ the rows, and the app's own API working on them."""
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.accounts.models import User
 from union_saas.activities.models import CATEGORIES, Activity, SignUp
 from union_saas.core.db import utcnow
 from union_saas.core.inbox import Notification
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.members.models import Follow, Membership
 from union_saas.tenancy.models import Tenant
 
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="actseed", password_hash=_password_hash(), domains=("activities",))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("actseed", ("activities",))
 
 
 def rows(session, *columns, where=None):

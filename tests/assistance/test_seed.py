@@ -1,27 +1,23 @@
 """The generated help requests (``flask demo seed``, small scale): what services and the scheduler leave."""
 from collections import defaultdict
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.access.models import Grant
 from union_saas.assistance import services
 from union_saas.assistance.models import ACTIVE, HelpCase, HelpEvent, HelpMessage
 from union_saas.core.db import utcnow
 from union_saas.core.inbox import Notification
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.members.models import Membership
 from union_saas.tenancy.models import Tenant
 
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="helpseed", password_hash=_password_hash(), domains=("assistance",))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("helpseed", ("assistance",))
 
 
 def test_cases_are_what_the_services_leave(db_session, built):

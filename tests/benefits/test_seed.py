@@ -2,27 +2,23 @@
 and a real draw in them checks out with the page's script."""
 from collections import Counter, defaultdict
 
-import pytest
 import sqlalchemy as sa
 
 from tests.benefits.test_draw_and_jobs import load_script
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.activities.models import SignUp
 from union_saas.benefits import services
 from union_saas.benefits.models import Entry, Giveaway, SubsidyClaim, Ticket
 from union_saas.core.db import utcnow
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.members.models import Membership
 from union_saas.tenancy.models import Tenant
 
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="benseed", password_hash=_password_hash(), domains=("activities", "benefits"))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("benseed", ("activities", "benefits"))
 
 
 def test_giveaways_entries_and_tickets_are_what_the_rules_leave(db_session, built):

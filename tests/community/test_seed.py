@@ -2,33 +2,21 @@
 from collections import Counter
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.community import services
-from union_saas.community.models import (
-    Appeal,
-    Comment,
-    ModerationItem,
-    Post,
-    PostLike,
-    Report,
-    WatchedWord,
-)
+from union_saas.community.models import Appeal, Comment, ModerationItem, Post, PostLike, Report, WatchedWord
 from union_saas.core.inbox import Notification
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.members.models import Membership
 from union_saas.tenancy.models import Tenant
 
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="cmseed", password_hash=_password_hash(), domains=("community",))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("cmseed", ("community",))
 
 
 def test_counters_uniqueness_and_who_did_what(db_session, built):

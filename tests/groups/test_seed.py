@@ -2,24 +2,20 @@
 own API working on them."""
 from collections import Counter, defaultdict
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.activities.models import Activity
 from union_saas.core.inbox import Notification
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.groups import services
 from union_saas.groups.models import AwardRound, Group, GroupMember, Nomination, Score
 
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="grpseed", password_hash=_password_hash(), domains=("activities", "groups"))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("grpseed", ("activities", "groups"))
 
 
 def test_groups_members_and_counters_are_what_the_rules_leave(db_session, built):
@@ -95,7 +91,6 @@ def test_the_award_round_is_what_publication_leaves(db_session, built):
 
 def test_the_api_works_on_the_seeded_groups(db_session, built, api):
     from union_saas.accounts.models import User
-
     from union_saas.members.models import Membership
 
     # a group member who is a member of a union too: the round's results are for the federation's members

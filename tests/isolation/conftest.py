@@ -3,50 +3,34 @@ that is rolled back at its end; each test runs in a savepoint of it (what a case
 from collections.abc import Mapping
 
 import pytest
-from sqlalchemy.orm import Session
 
-from tests.conftest import session_bound_to
+from tests.conftest import module_world, rolled_back_connection, savepoint_session
 from tests.isolation.world import World, build_world_in
-from union_saas.extensions import db
 
 
 @pytest.fixture(scope="module")
 def world_connection(app):
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        try:
-            yield connection
-        finally:
-            outer.rollback()
-            connection.close()
+    with rolled_back_connection(app) as connection:
+        yield connection
+
+
+def _world_ids(session):
+    world = build_world_in(session)
+    return {slug: t.id for slug, t in world.tenants.items()}, {name: u.id for name, u in world.users.items()}
 
 
 @pytest.fixture(scope="module")
 def world_ids(app, world_connection):
     """The world's tenants and callers, made once for the module (ids only: each test loads its own)."""
-    with app.app_context():
-        session = Session(bind=world_connection, join_transaction_mode="create_savepoint")
-        try:
-            world = build_world_in(session)
-            ids = ({slug: t.id for slug, t in world.tenants.items()}, {name: u.id for name, u in world.users.items()})
-            session.commit()
-        finally:
-            session.close()
-    return ids
+    with module_world(app, world_connection, _world_ids) as ids:
+        yield ids
 
 
 @pytest.fixture(autouse=True)
 def db_session(app, world_connection):
     """This package's tests run in a savepoint of the module's world, rolled back after each."""
-    with app.app_context():
-        savepoint = world_connection.begin_nested()
-        try:
-            with session_bound_to(world_connection) as session:
-                yield session
-        finally:
-            if savepoint.is_active:
-                savepoint.rollback()
+    with savepoint_session(app, world_connection) as session:
+        yield session
 
 
 @pytest.fixture
@@ -82,7 +66,8 @@ def login(app, db_session):
     """A page client signed in as ``user``, as ``accounts.auth.sign_in`` leaves a browser (a page session
     opened, its credential in the cookie session), without the sign-in form's request: the matrix makes
     thousands of page calls, and the form itself is tested in tests/accounts."""
-    from flask_login.utils import _create_identifier  # what Flask-Login's "strong" protection compares
+    # what Flask-Login's "strong" session protection compares with the request's
+    from flask_login.utils import _create_identifier
 
     from union_saas.accounts import services
     from union_saas.accounts.auth import remember_seconds

@@ -2,22 +2,14 @@
 and jobs leave them, and the office's API working on them."""
 from collections import Counter, defaultdict
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.access.models import Grant
 from union_saas.accounts.models import User
 from union_saas.core.db import utcnow
-from union_saas.demo_seed import SCALES, seed
-from union_saas.office.models import (
-    Assignment,
-    Notice,
-    NoticeRead,
-    NoticeReceipt,
-    OfficeNotification,
-    Task,
-)
+from union_saas.demo_seed import SCALES
+from union_saas.office.models import Assignment, Notice, NoticeRead, NoticeReceipt, OfficeNotification, Task
 from union_saas.tenancy.models import Tenant
 
 SMALL = SCALES["small"]
@@ -25,11 +17,8 @@ OFFICE_ROLES = ("federation_admin", "union_admin", "union_officer")  # roles wit
 ASSIGNING_ROLES = ("federation_admin", "union_admin")  # with notice.send and task.assign
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="offseed", password_hash=_password_hash(), domains=("office",))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("offseed", ("office",))
 
 
 def grants_here(session, root_id, roles):

@@ -2,12 +2,11 @@
 own API and pages working on them."""
 from collections import Counter
 
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.core.inbox import Notification
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.members.models import Membership
 from union_saas.polls import services
 from union_saas.polls.models import Poll, PollBallot, PollBallotChoice, PollEntry, PollOption, PollVoter
@@ -15,11 +14,8 @@ from union_saas.polls.models import Poll, PollBallot, PollBallotChoice, PollEntr
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="pollseed", password_hash=_password_hash(), domains=("polls",))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("pollseed", ("polls",))
 
 
 def test_the_roll_and_the_ballots_are_what_voting_leaves(db_session, built):

@@ -1,23 +1,19 @@
 """The generated calls (``flask demo seed``, small scale): the rows are what the services would have left,
 and the app's own API works on them."""
-import pytest
 import sqlalchemy as sa
 
-from tests.conftest import _password_hash
+from tests.conftest import module_seed
 from union_saas.accounts.models import User
 from union_saas.core.inbox import Notification
-from union_saas.demo_seed import SCALES, seed
+from union_saas.demo_seed import SCALES
 from union_saas.projects import services
 from union_saas.projects.models import Milestone, ProjectCall, Proposal, Review, ReviewScore
 
 SMALL = SCALES["small"]
 
 
-@pytest.fixture
-def built(db_session):
-    ctx = seed(db_session, SMALL, slug="projseed", password_hash=_password_hash(), domains=("projects",))
-    db_session.flush()
-    return ctx
+# one federation seeded for the module (seeding took longer than any of its tests); each test in a savepoint
+seeded, built, db_session = module_seed("projseed", ("projects",))
 
 
 def test_a_decided_call_funds_the_best_within_its_budget_and_keeps_its_ledger(db_session, built):
