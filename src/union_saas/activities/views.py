@@ -1,5 +1,4 @@
 """Pages: a member's activities (find, sign up, ticket, check in), and the organiser's in /manage."""
-from datetime import datetime
 
 import click
 from flask import (
@@ -26,7 +25,7 @@ from union_saas.activities.models import CATEGORIES, CATEGORY_LABELS
 from union_saas.activities.schemas import activity_doc
 from union_saas.core import calendars, files, jobs
 from union_saas.core.errors import NotFound
-from union_saas.core.forms import form_page, load
+from union_saas.core.forms import form_page, load, local_input
 from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.core.qr import qr_svg
@@ -53,24 +52,9 @@ FORM_FIELDS = ("title", "description", "category", "series", "starts_at", "ends_
 
 def form_input(form, tenant, *, partial=False):
     """The form as the API's schema reads it: local times (datetime-local) get the union's zone."""
-    zone = zone_of(tenant)
-    data = {}
-    for name in FORM_FIELDS:
-        value = (form.get(name) or "").strip()
-        if not value:
-            if partial and name in ("series", "location", "online_url", "capacity", "signup_opens_at",
-                                    "signup_closes_at"):
-                data[name] = None
-            continue
-        if name in DATETIME_FIELDS:
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                data[name] = value  # the schema says what is wrong with it
-                continue
-            data[name] = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
-        else:
-            data[name] = value
+    clearable = ("series", "location", "online_url", "capacity", "signup_opens_at", "signup_closes_at")
+    data = local_input(form, FORM_FIELDS, zone=zone_of(tenant), datetimes=DATETIME_FIELDS,
+                       blank_as_none=clearable if partial else ())
     data["members_only"] = form.get("members_only") in ("on", "1", "true", "y")
     if not partial and form.get("status") in ("draft", "published"):
         data["status"] = form["status"]

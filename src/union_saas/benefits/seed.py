@@ -13,7 +13,7 @@ evidence is counted from the activity's sign-ups, its decision taken above its u
 """
 import hashlib
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa

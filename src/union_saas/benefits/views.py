@@ -1,6 +1,5 @@
 """Pages: a member's giveaways (find, take part, ticket, the draw and how to check it), the organiser's
 giveaways and the ticket scanner, and subsidy claims."""
-from datetime import datetime
 from importlib import resources as package_files
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from union_saas.benefits.schemas import giveaway_doc
 from union_saas.core import files, jobs
 from union_saas.core.db import utcnow
 from union_saas.core.errors import NotFound, ValidationFailed
-from union_saas.core.forms import form_page, load
+from union_saas.core.forms import form_page, load, local_input
 from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.core.qr import qr_svg
@@ -51,24 +50,7 @@ FORM_FIELDS = ("title", "description", "quantity", "method", "scope", "opens_at"
 
 def form_input(form, tenant):
     """The form as the API's schema reads it: local times (datetime-local) get the union's zone."""
-    zone = zone_of(tenant)
-    data = {}
-    for name in FORM_FIELDS:
-        value = (form.get(name) or "").strip()
-        if not value:
-            if name == "claim_by":
-                data[name] = None
-            continue
-        if name in DATETIME_FIELDS:
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                data[name] = value  # the schema says what is wrong with it
-                continue
-            data[name] = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
-        else:
-            data[name] = value
-    return data
+    return local_input(form, FORM_FIELDS, zone=zone_of(tenant), datetimes=DATETIME_FIELDS, blank_as_none=("claim_by",))
 
 
 def options(tenant=None):

@@ -5,6 +5,7 @@ that handles a form: when the view raises a domain error, what it wrote is rolle
 the records the guards loaded stay usable) and ``render(**view_kwargs, values=..., errors=..., detail=...)``
 answers with the error's status, the form filled in as it was sent. Views need no ``try``.
 """
+from datetime import datetime
 from functools import wraps
 
 import marshmallow as ma
@@ -16,6 +17,31 @@ from union_saas.extensions import db
 
 # model -> (session, id) -> record: how routes load each kind of record (``access.resources`` fills it)
 LOADERS = {}
+
+
+def local_input(form, fields, *, zone, datetimes=(), blank_as_none=()):
+    """A page form as the API's schema reads it: each of ``fields`` stripped and left out when empty (``None``
+    for those in ``blank_as_none``: emptied on purpose), the ones in ``datetimes`` (datetime-local fields, typed
+    without an offset) in the union's ``zone``."""
+    data = {}
+    for name in fields:
+        value = (form.get(name) or "").strip()
+        if not value:
+            if name in blank_as_none:
+                data[name] = None
+            continue
+        data[name] = local_time(value, zone) if name in datetimes else value
+    return data
+
+
+def local_time(value, zone):
+    """A datetime-local field's ``value`` as ISO 8601 with ``zone``'s offset; as typed when it is no time (the
+    schema says what is wrong with it)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
 
 
 def reload(record):

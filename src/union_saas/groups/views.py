@@ -1,5 +1,4 @@
 """Pages: a worker's groups (find, start, join, organise, group activities), a union's oversight, the awards."""
-from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +11,7 @@ from union_saas.activities.models import CATEGORIES as ACTIVITY_CATEGORIES
 from union_saas.activities.models import CATEGORY_LABELS as ACTIVITY_CATEGORY_LABELS
 from union_saas.core import files, jobs
 from union_saas.core.errors import NotFound
-from union_saas.core.forms import form_page, load
+from union_saas.core.forms import form_page, load, local_input, local_time
 from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.core.qr import qr_svg
@@ -271,19 +270,7 @@ DATETIMES = ("starts_at", "ends_at", "signup_opens_at", "signup_closes_at")
 
 
 def activity_input(form, tenant):
-    zone = zone_of(tenant)
-    data = {}
-    for name in ACTIVITY_FIELDS:
-        value = (form.get(name) or "").strip()
-        if not value:
-            continue
-        if name in DATETIMES:
-            try:
-                parsed = datetime.fromisoformat(value)
-                value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
-            except ValueError:
-                pass
-        data[name] = value
+    data = local_input(form, ACTIVITY_FIELDS, zone=zone_of(tenant), datetimes=DATETIMES)
     data["members_only"] = form.get("members_only") in ("on", "1", "true")
     if form.get("scope") in SCOPES:  # published wider than the group
         data["scope"] = form["scope"]
@@ -411,12 +398,7 @@ def round_input(form, tenant):
     zone = zone_of(tenant)
     data = {"title": form.get("title", "").strip(), "year": form.get("year", "").strip(), "categories": []}
     for name in ("nominations_close", "judging_close"):
-        value = form.get(name, "").strip()
-        try:
-            parsed = datetime.fromisoformat(value)
-            data[name] = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
-        except ValueError:
-            data[name] = value
+        data[name] = local_time(form.get(name, "").strip(), zone)
     for i in range(CATEGORY_ROWS):
         name = form.get(f"category_{i}_name", "").strip()
         if name:

@@ -20,7 +20,7 @@ from union_saas.access.policy import perm
 from union_saas.core import files, inbox
 from union_saas.core.audit import AUDIT_LABELS, record
 from union_saas.core.db import utcnow
-from union_saas.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from union_saas.core.errors import Conflict, Forbidden, ValidationFailed
 from union_saas.members import audience
 from union_saas.members.audience import Viewer, may_see, published, viewer  # noqa: F401 - views ask services
 from union_saas.members.models import Membership

@@ -1,5 +1,4 @@
 """Pages: a member's polls (vote in one tap, results, receipts, contest entries), and the organisers' in /manage."""
-from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,7 +10,7 @@ from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.core import files, jobs
 from union_saas.core.db import utcnow
 from union_saas.core.errors import NotFound
-from union_saas.core.forms import form_page, load
+from union_saas.core.forms import form_page, load, local_input
 from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.extensions import db
@@ -208,21 +207,7 @@ FORM_FIELDS = ("title", "description", "kind", "max_choices", "scope", "opens_at
 
 def form_input(form, tenant):
     """The form as the API's schema reads it: local times get the union's zone, options one per line."""
-    zone = zone_of(tenant)
-    data = {}
-    for name in FORM_FIELDS:
-        value = (form.get(name) or "").strip()
-        if not value:
-            continue
-        if name in ("opens_at", "closes_at"):
-            try:
-                parsed = datetime.fromisoformat(value)
-            except ValueError:
-                data[name] = value
-                continue
-            data[name] = (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)).isoformat()
-        else:
-            data[name] = value
+    data = local_input(form, FORM_FIELDS, zone=zone_of(tenant), datetimes=("opens_at", "closes_at"))
     data["options"] = [{"label": line.strip()} for line in (form.get("options") or "").splitlines() if line.strip()]
     return data
 

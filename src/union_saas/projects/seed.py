@@ -12,7 +12,7 @@ paid, some second ones are reported and wait for a check. Counters are what the 
 ``proposal_count`` (not withdrawn), ``granted_total``, ``planned``, ``disbursed``, ``disbursed_total``; the
 inbox holds the decision (funded or declined) for each proposer and the reviewers' nominations.
 """
-from datetime import date, timedelta
+from datetime import timedelta
 
 from union_saas.core.inbox import Notification
 from union_saas.projects.models import (

@@ -1,6 +1,5 @@
 """Pages of calls for community projects: proposers (their union's tab, the call, the proposal), the panel
 (scoring), the organisers (calls, ranking, decision, milestones, ledger). Every page has its API twin."""
-from datetime import datetime
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -10,7 +9,7 @@ from flask_login import current_user
 from union_saas.access import engine
 from union_saas.access.guards import record_view, signed_in, tenant_view
 from union_saas.core import files, jobs
-from union_saas.core.forms import form_page, load
+from union_saas.core.forms import form_page, load, local_time
 from union_saas.core.i18n import zone_of
 from union_saas.core.pagination import paginate
 from union_saas.extensions import db
@@ -42,13 +41,7 @@ def _local(value, tenant):
 
 def _aware(value, tenant):
     value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # the schema says what is wrong with it
-    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone_of(tenant))).isoformat()
+    return local_time(value, zone_of(tenant)) if value else None
 
 
 # --- what members and proposers see --------------------------------------------------------------------
