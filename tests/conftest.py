@@ -287,23 +287,19 @@ def client(app):
     return app.test_client()
 
 
-def module_seed(slug, domains):
-    """The fixtures of a module whose tests read one federation of ``flask demo seed`` (small scale): ``built``
-    (its SeedContext, seeded once for the module) and the module's ``db_session`` (each test in a savepoint
-    above it). In the module: ``seeded, built, db_session = module_seed("actseed", ("activities",))``."""
-    from union_saas.demo_seed import SCALES, seed
+def module_fixtures(build):
+    """The fixtures of a module whose tests share one world, built once by ``build(session)``: ``seeded``
+    (its connection and what ``build`` returned), the world itself, and the module's ``db_session`` (each
+    test in a savepoint above the world). In the module: ``seeded, world, db_session = module_fixtures(build)``
+    (the first must be called ``seeded``: the others ask for it by that name)."""
 
     @pytest.fixture(scope="module")
     def seeded(app):
-        with rolled_back_connection(app) as connection:
-            def build(session):
-                return seed(session, SCALES["small"], slug=slug, password_hash=_password_hash(), domains=domains)
-
-            with module_world(app, connection, build) as ctx:
-                yield connection, ctx
+        with rolled_back_connection(app) as connection, module_world(app, connection, build) as built:
+            yield connection, built
 
     @pytest.fixture
-    def built(seeded):
+    def world(seeded):
         return seeded[1]
 
     @pytest.fixture(autouse=True)
@@ -311,7 +307,16 @@ def module_seed(slug, domains):
         with savepoint_session(app, seeded[0]) as session:
             yield session
 
-    return seeded, built, db_session
+    return seeded, world, db_session
+
+
+def module_seed(slug, domains):
+    """``module_fixtures`` for a module whose tests read one federation of ``flask demo seed`` (small scale):
+    ``seeded, built, db_session = module_seed("actseed", ("activities",))``."""
+    from union_saas.demo_seed import SCALES, seed
+
+    return module_fixtures(lambda session: seed(session, SCALES["small"], slug=slug,
+                                                password_hash=_password_hash(), domains=domains))
 
 
 def user_maker(session):

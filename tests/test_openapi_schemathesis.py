@@ -16,7 +16,6 @@ of that, rolled back afterwards: every call sees the same seeded world.
 import os
 from contextlib import contextmanager
 
-import pytest
 import schemathesis
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
@@ -28,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import granter, module_world, rolled_back_connection, savepoint_session, tree_maker, user_maker
+from tests.conftest import granter, module_fixtures, tree_maker, user_maker
 from union_saas.access import engine
 from union_saas.accounts.services import issue_token
 from union_saas.core.db import Base
@@ -73,23 +72,8 @@ def seed_world(session):
     return {**headers, "rows": row_counts()}
 
 
-@pytest.fixture(scope="module")
-def world_connection(app):
-    with rolled_back_connection(app) as connection:
-        yield connection
-
-
-@pytest.fixture(scope="module")
-def world(app, world_connection):
-    """Built once for the module: it was a third of each test's time, and every example sees the same."""
-    with module_world(app, world_connection, seed_world) as built:
-        yield built
-
-
-@pytest.fixture(autouse=True)
-def db_session(app, world_connection):
-    with savepoint_session(app, world_connection) as session:
-        yield session
+# Built once for the module (it was a third of each test's time); every example sees the same.
+seeded, world, db_session = module_fixtures(seed_world)
 
 
 _COUNTS = sa.union_all(*(sa.select(sa.literal(table.name).label("name"), sa.func.count().label("n"))

@@ -4,42 +4,33 @@ from collections.abc import Mapping
 
 import pytest
 
-from tests.conftest import module_world, rolled_back_connection, savepoint_session
+from tests.conftest import module_fixtures
 from tests.isolation.world import World, build_world_in
-
-
-@pytest.fixture(scope="module")
-def world_connection(app):
-    with rolled_back_connection(app) as connection:
-        yield connection
+from union_saas.extensions import db
 
 
 def _world_ids(session):
+    """The world's tenants and callers (ids only: each test loads what it names)."""
     world = build_world_in(session)
     return {slug: t.id for slug, t in world.tenants.items()}, {name: u.id for name, u in world.users.items()}
 
 
-@pytest.fixture(scope="module")
-def world_ids(app, world_connection):
-    """The world's tenants and callers, made once for the module (ids only: each test loads its own)."""
-    with module_world(app, world_connection, _world_ids) as ids:
-        yield ids
+# made once for the module, each test in a savepoint of it
+seeded, world_ids, db_session = module_fixtures(_world_ids)
 
 
-@pytest.fixture(autouse=True)
-def db_session(app, world_connection):
-    """This package's tests run in a savepoint of the module's world, rolled back after each."""
-    with savepoint_session(app, world_connection) as session:
-        yield session
-
-
-@pytest.fixture
-def world(db_session, world_ids):
+def world_in(session, world_ids, extra=None):
+    """The world as ``session`` sees it (its rows loaded when a case names them)."""
     from union_saas.accounts.models import User
     from union_saas.tenancy.models import Tenant
 
     tenant_ids, user_ids = world_ids
-    return World(Loaded(db_session, Tenant, tenant_ids), Loaded(db_session, User, user_ids))
+    return World(Loaded(session, Tenant, tenant_ids), Loaded(session, User, user_ids), dict(extra or {}))
+
+
+@pytest.fixture
+def world(db_session, world_ids):
+    return world_in(db_session, world_ids)
 
 
 class Loaded(Mapping):
@@ -62,7 +53,7 @@ class Loaded(Mapping):
 
 
 @pytest.fixture
-def login(app, db_session):
+def login(app):
     """A page client signed in as ``user``, as ``accounts.auth.sign_in`` leaves a browser (a page session
     opened, its credential in the cookie session), without the sign-in form's request: the matrix makes
     thousands of page calls, and the form itself is tested in tests/accounts."""
@@ -75,7 +66,7 @@ def login(app, db_session):
     def sign_in(user):
         client = app.test_client()
         with app.test_request_context(environ_base=client.environ_base):
-            _row, credential = services.open_session(db_session, user, "page", remember_seconds())
+            _row, credential = services.open_session(db.session, user, "page", remember_seconds())
             identifier = _create_identifier()
         with client.session_transaction() as session:
             session.update(_user_id=credential, _fresh=True, _id=identifier)
